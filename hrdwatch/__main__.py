@@ -1,0 +1,3 @@
+from hrdwatch.cli import main
+
+main()

@@ -1,0 +1,261 @@
+"""The `hrdwatch` command line: the composition root.
+
+Builds configuration, database, crawler and monitor and passes them in; turns domain
+errors into one clear sentence and an exit code (2: bad configuration, 3: unusable database).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from typing import Any
+
+import click
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+from hrdwatch import __version__
+from hrdwatch.config import ConfigError, LoadedConfig, load_config
+from hrdwatch.storage.db import Database, StorageError
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+
+
+def safe(text: object) -> str:
+    """Page text made harmless for a terminal: no control or bidi-override characters."""
+    return _CONTROL.sub("", str(text))
+
+
+def iso(moment: datetime | None) -> str | None:
+    if moment is None:
+        return None
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+class Context:
+    def __init__(self, config_path: str | None) -> None:
+        self.config_path = config_path
+        self._loaded: LoadedConfig | None = None
+        self._db: Database | None = None
+
+    @property
+    def loaded(self) -> LoadedConfig:
+        if self._loaded is None:
+            self._loaded = load_config(self.config_path)
+        return self._loaded
+
+    @property
+    def db(self) -> Database:
+        if self._db is None:
+            self._db = Database(self.loaded.config.database_url())
+        return self._db
+
+
+@contextmanager
+def _errors() -> Iterator[None]:
+    try:
+        yield
+    except ConfigError as exc:
+        click.echo(f"Error in configuration: {exc}", err=True)
+        click.echo("Fix the configuration and run the command again.", err=True)
+        sys.exit(2)
+    except StorageError as exc:
+        click.echo(f"Error: {exc}", err=True)
+        click.echo("Check the 'database' setting and that the database is reachable.", err=True)
+        sys.exit(3)
+
+
+class _Group(click.Group):
+    def invoke(self, ctx: click.Context) -> Any:
+        with _errors():
+            return super().invoke(ctx)
+
+
+@click.group(cls=_Group)
+@click.option("--config", "config_path", type=click.Path(dir_okay=False), default=None,
+              help="Configuration file (default: $HRDWATCH_CONFIG, else ./hrdwatch.yaml, else built-in).")
+@click.option("--log-level", default="WARNING", show_default=True,
+              type=click.Choice(["DEBUG", "INFO", "WARNING", "ERROR"], case_sensitive=False), help="Logging detail.")
+@click.version_option(__version__, prog_name="hrdwatch")
+@click.pass_context
+def main(ctx: click.Context, config_path: str | None, log_level: str) -> None:
+    """hrdwatch: watch human-rights sources and alert on relevant new text."""
+    logging.basicConfig(level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    ctx.obj = Context(config_path)
+    ctx.obj.log_level = log_level.upper()
+
+
+@main.command()
+@click.argument("source_ids", nargs=-1)
+@click.pass_obj
+def crawl(obj: Context, source_ids: tuple[str, ...]) -> None:
+    """Re-crawl now all sources, or the named ones, and store what is new."""
+    from hrdwatch.crawler.run import run_crawl
+    from hrdwatch.monitor import Monitor, build_plans, sync_sources
+
+    config = obj.loaded.config
+    chosen = [config.source(sid) for sid in source_ids] if source_ids else [s for s in config.sources if s.enabled]
+    if not chosen:
+        raise ConfigError("no sources to crawl: add some under 'sources'")
+    db = obj.db
+    sync_sources(db, config.sources)
+    plans = build_plans(db, chosen)
+    monitor = Monitor(db, config, chosen)
+    console = Console(stderr=True, highlight=False)
+    count = 0
+
+    def on_result(result: Any) -> None:
+        nonlocal count
+        monitor.handle(result)
+        count += 1
+        if console.is_terminal:
+            console.print(f"\r  {count} fetched…", end="")
+
+    run_crawl(plans, config.crawl, on_result, log_level=getattr(obj, "log_level", "WARNING"))
+    summary = monitor.finish()
+    if console.is_terminal:
+        console.print()
+    out = Console(highlight=False, soft_wrap=True)
+    out.print(
+        f"Crawled {len(chosen)} source(s): {summary.fetched} fetched, {summary.unchanged} unchanged, "
+        f"{summary.changed} changed, {summary.new_documents} new documents, {summary.alerts} alerts, "
+        f"{len(summary.errors)} errors.",
+        markup=False,
+    )
+    for error in summary.errors:
+        out.print(f"  error: {safe(error)}", markup=False)
+
+
+@main.command()
+@click.option("--since", help="Only alerts detected at or after this ISO 8601 time.")
+@click.option("--source", "source_id", help="Only alerts of this source.")
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per line.")
+@click.pass_obj
+def alerts(obj: Context, since: str | None, source_id: str | None, as_json: bool) -> None:
+    """List stored alerts."""
+    from hrdwatch.storage.queries import alert_record, list_alerts
+
+    since_at = _parse_since(since)
+    with obj.db.transaction() as session:
+        rows = list_alerts(session, since_at, source_id)
+        records = [alert_record(row) for row in rows]
+    if as_json:
+        for record in records:
+            click.echo(json.dumps(record, ensure_ascii=False))
+        return
+    console = Console(highlight=False, soft_wrap=True)
+    if not records:
+        console.print("No alerts.")
+    for record in records:
+        console.print(Text(f"#{record['id']} {record['detected_at']} [{record['source']}] {record['topic']} score {record['score']}", style="bold"))
+        console.print(Text(safe(record["url"])))
+        console.print(Text("terms: " + ", ".join(safe(t) for t in record["terms"])))
+        console.print(Text(safe(record["excerpt"])))
+        console.print()
+
+
+def _parse_since(since: str | None) -> datetime | None:
+    if not since:
+        return None
+    try:
+        moment = datetime.fromisoformat(since.replace("Z", "+00:00"))
+    except ValueError:
+        raise click.BadParameter(f"{since!r} is not an ISO 8601 date or time", param_hint="--since") from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+@main.command()
+@click.pass_obj
+def sources(obj: Context) -> None:
+    """Each source with its last crawl, change, alert and errors."""
+    from hrdwatch.monitor import sync_sources
+    from hrdwatch.storage.models import Source
+
+    config = obj.loaded.config
+    sync_sources(obj.db, config.sources)
+    table = Table("source", "kind", "last crawl", "last change", "last alert", "errors", "last error")
+    with obj.db.transaction() as session:
+        for source in config.sources:
+            row = session.get(Source, source.id)
+            if row is None:
+                continue
+            table.add_row(
+                source.id,
+                source.kind,
+                iso(row.last_crawl_at) or "never",
+                iso(row.last_change_at) or "-",
+                iso(row.last_alert_at) or "-",
+                str(row.consecutive_errors),
+                Text(safe(row.last_error or "")),
+            )
+    Console(highlight=False).print(table)
+
+
+@main.command()
+@click.option("--source", "source_id", help="Only changes of this source.")
+@click.option("--since", help="Only changes detected at or after this ISO 8601 time.")
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per line.")
+@click.pass_obj
+def changes(obj: Context, source_id: str | None, since: str | None, as_json: bool) -> None:
+    """What changed: new and removed sentences per document."""
+    from hrdwatch.storage.queries import change_record, list_changes
+
+    with obj.db.transaction() as session:
+        records = [change_record(row) for row in list_changes(session, _parse_since(since), source_id)]
+    if as_json:
+        for record in records:
+            click.echo(json.dumps(record, ensure_ascii=False))
+        return
+    console = Console(highlight=False, soft_wrap=True)
+    if not records:
+        console.print("No changes.")
+    for record in records:
+        _print_change(console, record)
+
+
+def _print_change(console: Console, record: dict[str, Any]) -> None:
+    console.print(Text(f"change #{record['id']} {record['detected_at']} [{record['source']}] {record['kind']}", style="bold"))
+    console.print(Text(safe(record["url"])))
+    for line in record["removed"]:
+        console.print(Text("- " + safe(line), style="red"))
+    for line in record["added"]:
+        console.print(Text("+ " + safe(line), style="green"))
+    console.print()
+
+
+@main.command()
+@click.argument("alert_id", type=int)
+@click.pass_obj
+def show(obj: Context, alert_id: int) -> None:
+    """One alert in full, with the change behind it."""
+    from hrdwatch.storage.models import Alert, Change
+    from hrdwatch.storage.queries import alert_record, change_record
+
+    with obj.db.transaction() as session:
+        alert = session.get(Alert, alert_id)
+        if alert is None:
+            raise click.ClickException(f"no alert with id {alert_id}")
+        record = alert_record(alert)
+        change = session.get(Change, alert.change_id)
+        change_rec = change_record(change) if change else None
+    console = Console(highlight=False, soft_wrap=True)
+    console.print(Text(f"Alert #{record['id']} — {record['topic']} (score {record['score']})", style="bold"))
+    console.print(Text(f"source:   {record['source']}"))
+    console.print(Text(f"document: {safe(record['url'])}"))
+    console.print(Text(f"found:    {record['detected_at']}"))
+    console.print(Text("why:      matched " + ", ".join(safe(t) for t in record["terms"])))
+    console.print()
+    console.print(Text(safe(record["excerpt"])))
+    console.print()
+    if change_rec:
+        _print_change(console, change_rec)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

@@ -1,0 +1,52 @@
+"""Which links of a listing are documents to fetch. Pure."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+_TRACKING = re.compile(r"^(?:utm_\w+|fbclid|gclid|mc_cid|mc_eid|_ga|ref|share)$", re.IGNORECASE)
+
+
+def canonical_url(url: str) -> str:
+    """Drop fragments and tracking parameters so one article has one key."""
+    parts = urlsplit(url)
+    query = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if not _TRACKING.match(k)]
+    return urlunsplit((parts.scheme, parts.netloc.lower(), parts.path or "/", urlencode(query), ""))
+
+
+def host_allowed(url: str, source_url: str, allow_domains: Iterable[str]) -> bool:
+    """The source's own host, or a host in (or below) one of the allowed domains."""
+    host = (urlsplit(url).hostname or "").lower()
+    own = (urlsplit(source_url).hostname or "").lower()
+    if not host:
+        return False
+    if host == own:
+        return True
+    return any(host == domain.lower() or host.endswith("." + domain.lower()) for domain in allow_domains)
+
+
+def select_links(
+    links: Iterable[tuple[str, str]],
+    source_url: str,
+    follow: str | None,
+    allow_domains: Iterable[str] = (),
+) -> list[tuple[str, str]]:
+    """Links matching ``follow`` on allowed hosts, canonical and without duplicates, in page order."""
+    pattern = re.compile(follow) if follow else None
+    allow = tuple(allow_domains)
+    own = canonical_url(source_url)
+    chosen: dict[str, str] = {}
+    for url, text in links:
+        if urlsplit(url).scheme not in ("http", "https"):
+            continue
+        key = canonical_url(url)
+        if key == own or key in chosen:
+            continue
+        if pattern is not None and not pattern.search(key):
+            continue
+        if not host_allowed(key, source_url, allow):
+            continue
+        chosen[key] = text
+    return list(chosen.items())

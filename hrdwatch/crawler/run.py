@@ -1,0 +1,80 @@
+"""Running one crawl with Scrapy, handing every result to a callback as it arrives.
+
+Twisted's reactor cannot be restarted, so a process runs at most one crawl: the CLI's
+``crawl`` command is that process, and the scheduler starts one such process per crawl.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+import logging
+from typing import Any
+
+from scrapy import signals
+from scrapy.crawler import CrawlerProcess
+
+from hrdwatch.config import CrawlSettings
+from hrdwatch.crawler.results import Result, SourcePlan
+from hrdwatch.crawler.spider import WatchSpider
+
+
+def scrapy_settings(crawl: CrawlSettings, log_level: str = "WARNING") -> dict[str, Any]:
+    return {
+        "BOT_NAME": "hrdwatch",
+        "USER_AGENT": crawl.user_agent,
+        "ROBOTSTXT_OBEY": crawl.obey_robots,
+        "CONCURRENT_REQUESTS": crawl.concurrency,
+        "CONCURRENT_REQUESTS_PER_DOMAIN": crawl.concurrency_per_domain,
+        "DOWNLOAD_DELAY": crawl.delay,
+        "DOWNLOAD_DELAY_JITTER": 0.5,
+        "DOWNLOAD_TIMEOUT": crawl.timeout,
+        "DOWNLOAD_MAXSIZE": crawl.max_page_size,
+        "DOWNLOAD_WARNSIZE": 0,
+        "DOWNLOAD_FAIL_ON_DATALOSS": True,
+        "RETRY_TIMES": crawl.retries,
+        "REDIRECT_MAX_TIMES": 5,
+        "DNS_TIMEOUT": 15,
+        "COOKIES_ENABLED": False,
+        "TELNETCONSOLE_ENABLED": False,
+        "REMOTE_CONTROL_ENABLED": False,
+        "EXTENSIONS": {
+            "scrapy.extensions.telnet.TelnetConsole": None,
+            "scrapy.extensions.remote_control.RemoteControl": None,
+        },
+        "MEMUSAGE_ENABLED": False,
+        "LOG_LEVEL": log_level,
+        "LOG_ENABLED": True,
+        "LOG_INSTALL_ROOT_HANDLER": False,
+        "LOGSTATS_INTERVAL": 0,
+    }
+
+
+def _quiet_scrapy(record: logging.LogRecord) -> bool:
+    return not record.name.startswith(("scrapy", "twisted", "protego", "py.warnings"))
+
+
+def run_crawl(
+    plans: Sequence[SourcePlan],
+    crawl: CrawlSettings,
+    on_result: Callable[[Result], None],
+    log_level: str = "WARNING",
+) -> dict[str, Any]:
+    """Fetch every planned source once; returns Scrapy's stats. Blocks until done."""
+    if not plans:
+        return {}
+    # Scrapy logs through the standard logging tree, whose handler the CLI set up. Fetch
+    # errors are reported by hrdwatch itself, so Scrapy's own tracebacks are shown only
+    # when asked for (--log-level DEBUG or INFO).
+    if log_level not in ("DEBUG", "INFO"):
+        for handler in logging.getLogger().handlers:
+            handler.addFilter(_quiet_scrapy)
+    process = CrawlerProcess(settings=scrapy_settings(crawl, log_level))
+    crawler = process.create_crawler(WatchSpider)
+
+    def scraped(item: Result, response: Any, spider: Any) -> None:
+        on_result(item)
+
+    crawler.signals.connect(scraped, signal=signals.item_scraped)
+    process.crawl(crawler, plans=plans)
+    process.start()
+    return dict(crawler.stats.get_stats()) if crawler.stats else {}

@@ -1,0 +1,146 @@
+"""The Scrapy spider: fetches each source (page, listing, feed) and a listing's new documents.
+
+It only fetches and reports; what the text means is decided after it (hrdwatch.monitor).
+The spider keeps no state between crawls: everything it needs comes in the plans.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterator, Sequence
+from typing import Any
+
+import scrapy
+from scrapy.http import Response
+from scrapy.spidermiddlewares.httperror import HttpError
+from twisted.python.failure import Failure
+
+from hrdwatch.crawler.links import canonical_url, select_links
+from hrdwatch.crawler.results import Failed, Fetched, ListingLinks, NotModified, SourcePlan
+from hrdwatch.detect.extract import ExtractionError, decode, extract_html
+
+_KEPT_HEADERS = ("content-type", "etag", "last-modified", "content-length", "date", "server")
+
+
+def headers_of(response: Response) -> dict[str, str]:
+    kept: dict[str, str] = {}
+    for name in _KEPT_HEADERS:
+        value = response.headers.get(name)
+        if value is not None:
+            kept[name] = value.decode("latin-1")
+    return kept
+
+
+def describe_failure(failure: Failure) -> str:
+    if failure.check(HttpError):
+        response = failure.value.response
+        return f"HTTP {response.status} from {response.url}"
+    value = failure.value
+    name = type(value).__name__
+    message = str(value).strip() or name
+    if name == "IgnoreRequest" and "robots" in message.lower():
+        return "forbidden by robots.txt"
+    if name in ("CancelledError",):
+        return "download cancelled (larger than the size limit, or took longer than the time limit)"
+    if name in ("TimeoutError", "TCPTimedOutError", "ResponseNeverReceived") and "took longer" not in message:
+        return f"{name}: {message}"
+    return f"{name}: {message}"[:500]
+
+
+class WatchSpider(scrapy.Spider):
+    name = "hrdwatch"
+
+    def __init__(self, plans: Sequence[SourcePlan], **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.plans = tuple(plans)
+
+    async def start(self) -> AsyncIterator[Any]:
+        for plan in self.plans:
+            yield self._main_request(plan)
+            for pending in plan.pending:
+                yield self._document_request(plan, pending.key, pending.url, pending.baseline)
+
+    def _main_request(self, plan: SourcePlan) -> scrapy.Request:
+        headers: dict[str, str] = {}
+        if plan.etag:
+            headers["If-None-Match"] = plan.etag
+        if plan.last_modified:
+            headers["If-Modified-Since"] = plan.last_modified
+        role = plan.kind
+        return scrapy.Request(
+            plan.url,
+            callback=self.parse_main,
+            errback=self.failed,
+            headers=headers,
+            dont_filter=True,
+            meta={"plan": plan, "role": role, "key": plan.url, "handle_httpstatus_list": [304]},
+        )
+
+    def _document_request(self, plan: SourcePlan, key: str, url: str, baseline: bool) -> scrapy.Request:
+        return scrapy.Request(
+            url,
+            callback=self.parse_document,
+            errback=self.failed,
+            dont_filter=True,
+            meta={"plan": plan, "role": "document", "key": key, "baseline": baseline},
+        )
+
+    def parse_main(self, response: Response) -> Iterator[Any]:
+        plan: SourcePlan = response.meta["plan"]
+        role = response.meta["role"]
+        if response.status == 304:
+            yield NotModified(plan.source_id, role, plan.url)
+            return
+        if role != "listing":
+            yield Fetched(plan.source_id, role, plan.url, response.url, response.status, headers_of(response), response.body)
+            return
+        yield from self._listing(plan, response)
+
+    def _listing(self, plan: SourcePlan, response: Response) -> Iterator[Any]:
+        try:
+            text = decode(response.body, response.headers.get("content-type", b"").decode("latin-1") or None)
+            page = extract_html(text, response.url, select=plan.select)
+        except ExtractionError as exc:
+            yield Failed(plan.source_id, "listing", plan.url, response.url, f"listing unreadable: {exc}")
+            return
+        links = select_links(page.links, plan.url, plan.follow, plan.allow_domains)
+        pending = {doc.key for doc in plan.pending}
+        fresh = [(url, text) for url, text in links if url not in plan.known and url not in pending]
+        baseline = not plan.baselined
+        limit = plan.max_new_documents
+        if len(fresh) > limit:
+            # On the first crawl fetch a first batch; later, a flood of new links is a redesign.
+            fetch_now, overflow = (fresh[:limit], fresh[limit:]) if baseline else ([], fresh)
+        else:
+            fetch_now, overflow = fresh, []
+        yield ListingLinks(
+            plan.source_id,
+            response.url,
+            tuple(fetch_now),
+            tuple(overflow),
+            baseline,
+            response.status,
+            headers_of(response),
+        )
+        for url, _text in fetch_now:
+            yield self._document_request(plan, url, url, baseline)
+
+    def parse_document(self, response: Response) -> Iterator[Any]:
+        plan: SourcePlan = response.meta["plan"]
+        yield Fetched(
+            plan.source_id,
+            "document",
+            response.meta["key"],
+            response.url,
+            response.status,
+            headers_of(response),
+            response.body,
+            baseline=response.meta.get("baseline", False),
+        )
+
+    def failed(self, failure: Failure) -> Iterator[Any]:
+        request = failure.request  # type: ignore[attr-defined]
+        plan: SourcePlan = request.meta["plan"]
+        yield Failed(plan.source_id, request.meta["role"], request.meta["key"], request.url, describe_failure(failure))
+
+
+__all__ = ["WatchSpider", "canonical_url"]

@@ -1,0 +1,439 @@
+"""Extraction: bytes of a page, PDF or feed in, normalised text blocks out. Pure, no I/O.
+
+Main-content extraction is rule-based and deterministic on purpose: a monitor diffs
+successive versions, so the same text must come out the same way every time, whatever
+the page chrome around it does (heuristic extractors can include or drop a paragraph
+depending on how many links a rotating sidebar happens to carry).
+"""
+
+from __future__ import annotations
+
+import io
+import re
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from urllib.parse import urljoin, urlsplit, urlunsplit
+
+import lxml.html
+from bs4.dammit import UnicodeDammit
+from lxml import etree
+
+from hrdwatch.detect.text import clean
+
+
+class ExtractionError(Exception):
+    """The content cannot be turned into text (binary junk, broken PDF, hostile XML…)."""
+
+
+@dataclass(frozen=True)
+class Block:
+    text: str
+    kind: str = "p"  # h (heading), p, li, tr, pdf, entry…
+    heading: str = ""  # nearest heading above it: context for relevance
+
+
+@dataclass(frozen=True)
+class Page:
+    title: str
+    blocks: tuple[Block, ...]
+    links: tuple[tuple[str, str], ...] = ()  # (absolute url, anchor text)
+    truncated: bool = False
+
+    @property
+    def text(self) -> str:
+        return "\n".join(block.text for block in self.blocks)
+
+
+@dataclass(frozen=True)
+class FeedEntry:
+    key: str  # guid, else link
+    url: str
+    title: str
+    blocks: tuple[Block, ...] = field(default=())
+
+
+# --- decoding --------------------------------------------------------------------------
+
+
+def decode(body: bytes, declared: str | None = None) -> str:
+    """Bytes to text: declared charset, then the document's own meta, then detection."""
+    if not body:
+        return ""
+    sample = body[:4096]
+    if sample.count(b"\x00") > 8:
+        raise ExtractionError("binary content (NUL bytes), not a text page")
+    candidates = [declared] if declared else []
+    dammit = UnicodeDammit(body, candidates, is_html=True)
+    text = dammit.unicode_markup
+    if text is None:
+        raise ExtractionError("cannot decode the page text in any known character set")
+    # A declared UTF-8 that was really windows-1250/latin-2 shows up as replacement chars.
+    if "\ufffd" in text[:20000] and dammit.original_encoding in ("utf-8", "utf8"):
+        retry = UnicodeDammit(body, ["windows-1250", "iso-8859-2", "windows-1252"], is_html=True)
+        if retry.unicode_markup and "\ufffd" not in retry.unicode_markup[:20000]:
+            text = retry.unicode_markup
+    if _looks_binary(text):
+        raise ExtractionError("binary content served as text, not a readable page")
+    return text
+
+
+def _looks_binary(text: str) -> bool:
+    sample = text[:8192]
+    if not sample:
+        return False
+    bad = sum(1 for ch in sample if (ord(ch) < 32 and ch not in "\t\r\n\f") or ch == "\ufffd")
+    return bad / len(sample) > 0.05
+
+
+# --- HTML ------------------------------------------------------------------------------
+
+_DROP_TAGS = (
+    "script style noscript template svg canvas iframe object embed form input button select textarea "
+    "nav header footer aside dialog menu label option"
+).split()
+_CHROME = re.compile(
+    r"(?:^|[\s_-])(?:cookie|consent|gdpr|banner|breadcrumbs?|menu|navbar|nav|navigation|sidebar|side-bar|"
+    r"footer|header|masthead|social|share|sharing|related|popular|most-?read|trending|widget|advert|ads?|"
+    r"promo|newsletter|subscribe|skip|pagination|pager|login|signin|search|toolbar|modal|popup|lang|language|"
+    r"langs|languages|portlet-topper|carousel|ticker|tags?|tagcloud|comments?)(?:$|[\s_-])",
+    re.IGNORECASE,
+)
+_CHROME_ROLES = {"navigation", "banner", "contentinfo", "complementary", "search", "menu", "menubar", "dialog"}
+_BLOCK_TAGS = {
+    "p": "p",
+    "li": "li",
+    "dt": "li",
+    "dd": "li",
+    "tr": "tr",
+    "h1": "h",
+    "h2": "h",
+    "h3": "h",
+    "h4": "h",
+    "h5": "h",
+    "h6": "h",
+    "blockquote": "p",
+    "figcaption": "p",
+    "pre": "p",
+    "caption": "p",
+    "address": "p",
+}
+_CONTAINERS = {
+    "div", "section", "article", "main", "body", "td", "th", "table", "thead", "tbody", "tfoot", "ul", "ol", "dl",
+    "center", "details", "fieldset", "figure", "hgroup",
+}
+_STRUCTURAL = set(_BLOCK_TAGS) | _CONTAINERS
+_HIDDEN_STYLE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.IGNORECASE)
+
+
+def _is_chrome(element: etree._Element) -> bool:
+    tag = element.tag if isinstance(element.tag, str) else ""
+    if tag in _DROP_TAGS:
+        return True
+    attrib = element.attrib
+    if "hidden" in attrib or attrib.get("aria-hidden") == "true":
+        return True
+    if attrib.get("role", "").lower() in _CHROME_ROLES:
+        return True
+    style = attrib.get("style")
+    if style and _HIDDEN_STYLE.search(style):
+        return True
+    if tag in ("body", "html", "main", "article"):
+        return False
+    ident = f"{attrib.get('class', '')} {attrib.get('id', '')}"
+    return bool(ident.strip()) and bool(_CHROME.search(ident))
+
+
+def parse_html(text: str) -> etree._Element:
+    if not text.strip():
+        raise ExtractionError("empty page")
+    try:
+        root = lxml.html.document_fromstring(text)
+    except (etree.ParserError, ValueError) as exc:
+        raise ExtractionError(f"cannot parse HTML: {exc}") from exc
+    return root
+
+
+def _title(root: etree._Element) -> str:
+    for path in ("//h1", "//title"):
+        for element in root.xpath(path):
+            value = clean(element.text_content())
+            if value:
+                return value[:300]
+    return ""
+
+
+def _main_region(root: etree._Element) -> etree._Element:
+    """The page's main landmark when it has one with enough text, else the body."""
+    body = root.find("body")
+    if body is None:
+        body = root
+    for xpath in ("//main", "//*[@role='main']", "//article"):
+        found = root.xpath(xpath)
+        if len(found) == 1:
+            candidate = found[0]
+            if len(candidate.text_content().strip()) >= 200:
+                return candidate
+    return body
+
+
+def _blocks(region: etree._Element, excluded: set[etree._Element]) -> Iterator[tuple[str, str]]:
+    """(kind, text) for every block-level element, text of stray inline content included."""
+    stack: list[etree._Element] = [region]
+    while stack:
+        element = stack.pop()
+        if element in excluded or not isinstance(element.tag, str) or _is_chrome(element):
+            continue
+        kind = _BLOCK_TAGS.get(element.tag)
+        if kind is not None and not _has_block_child(element):
+            text = clean(_text_of(element, kind))
+            if text:
+                yield kind, text
+            continue
+        # Container: loose text (text + tails of inline children) forms its own block.
+        loose = _loose_text(element)
+        if loose:
+            yield ("p", loose)
+        stack.extend(child for child in reversed(list(element)) if _is_structural(child))
+
+
+def _is_structural(element: etree._Element) -> bool:
+    """A child that holds blocks of its own (inline children are part of their parent's text)."""
+    if not isinstance(element.tag, str):
+        return False
+    if element.tag in _BLOCK_TAGS or element.tag in _CONTAINERS:
+        return True
+    return any(isinstance(child.tag, str) and child.tag in _STRUCTURAL for child in element.iterdescendants())
+
+
+def _has_block_child(element: etree._Element) -> bool:
+    return any(isinstance(child.tag, str) and child.tag in _BLOCK_TAGS for child in element.iterdescendants())
+
+
+def _text_of(element: etree._Element, kind: str) -> str:
+    if kind == "tr":
+        cells = [clean(cell.text_content()) for cell in element if isinstance(cell.tag, str) and cell.tag in ("td", "th")]
+        return " | ".join(cell for cell in cells if cell)
+    return " ".join(_itertext_skipping(element))
+
+
+def _itertext_skipping(element: etree._Element) -> Iterator[str]:
+    if element.text:
+        yield element.text
+    for child in element:
+        if isinstance(child.tag, str) and not _is_chrome(child):
+            yield from _itertext_skipping(child)
+        if child.tail:
+            yield child.tail
+
+
+def _loose_text(element: etree._Element) -> str:
+    if element.tag in ("ul", "ol", "dl", "table", "tbody", "html"):
+        return ""
+    parts: list[str] = [element.text or ""]
+    buffer_is_loose = bool((element.text or "").strip())
+    for child in element:
+        if isinstance(child.tag, str) and (_is_structural(child) or _is_chrome(child)):
+            parts.append(" ")
+        elif isinstance(child.tag, str):
+            inline = " ".join(child.itertext())
+            parts.append(inline)
+            buffer_is_loose = buffer_is_loose or bool(inline.strip())
+        if child.tail and child.tail.strip():
+            buffer_is_loose = True
+        parts.append(child.tail or "")
+    if not buffer_is_loose:
+        return ""
+    return clean(" ".join(parts))
+
+
+def extract_html(
+    text: str,
+    base_url: str,
+    select: str | None = None,
+    exclude: Iterable[str] = (),
+) -> Page:
+    """The watched text of an HTML page as blocks, plus its links."""
+    truncated = _looks_truncated(text)
+    root = parse_html(text)
+    title = _title(root)
+    excluded: set[etree._Element] = set()
+    for selector in exclude:
+        excluded.update(root.cssselect(selector))
+    if select:
+        regions = root.cssselect(select)
+        if not regions:
+            raise ExtractionError(f"the 'select' selector {select!r} matches nothing on the page")
+    else:
+        regions = [_main_region(root)]
+    links = tuple(_links(root, regions, excluded, base_url))
+    blocks: list[Block] = []
+    heading = ""
+    for region in regions:
+        for kind, block_text in _blocks(region, excluded):
+            if kind == "h":
+                heading = block_text
+            blocks.append(Block(block_text, kind, heading if kind != "h" else ""))
+    return Page(title=title, blocks=tuple(_dedupe(blocks)), links=links, truncated=truncated)
+
+
+def _dedupe(blocks: list[Block]) -> Iterator[Block]:
+    seen: set[str] = set()
+    for block in blocks:
+        if block.text not in seen:
+            seen.add(block.text)
+            yield block
+
+
+_END_TAG = re.compile(r"</(?:html|body)\s*>", re.IGNORECASE)
+_START_TAG = re.compile(r"<html[\s>]", re.IGNORECASE)
+
+
+def _looks_truncated(text: str) -> bool:
+    """An HTML document that opens <html> but never closes <body> or <html> was cut off."""
+    return bool(_START_TAG.search(text[:4096])) and not _END_TAG.search(text[-65536:])
+
+
+def _links(
+    root: etree._Element, regions: list[etree._Element], excluded: set[etree._Element], base_url: str
+) -> Iterator[tuple[str, str]]:
+    """Links in the watched regions, outside page chrome."""
+    base = base_url
+    for element in root.xpath("//base[@href]"):
+        base = urljoin(base_url, element.get("href"))
+        break
+    for region in regions:
+        for anchor in region.iter("a"):
+            if not anchor.get("href") or _in_chrome(anchor, region, excluded):
+                continue
+            url = absolute_url(base, anchor.get("href", ""))
+            if url:
+                yield url, clean(anchor.text_content())[:300]
+
+
+def _in_chrome(element: etree._Element, region: etree._Element, excluded: set[etree._Element]) -> bool:
+    node: etree._Element | None = element
+    while node is not None and node is not region:
+        if node in excluded or _is_chrome(node):
+            return True
+        node = node.getparent()
+    return False
+
+
+def absolute_url(base: str, href: str) -> str | None:
+    """An absolute http(s) URL without fragment, or None for anything else (mailto:, javascript:…)."""
+    href = href.strip()
+    if not href or href.startswith("#"):
+        return None
+    try:
+        url = urljoin(base, href)
+        parts = urlsplit(url)
+    except ValueError:
+        return None
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        return None
+    return urlunsplit((parts.scheme, parts.netloc.lower(), parts.path or "/", parts.query, ""))
+
+
+def html_to_text(fragment: str) -> str:
+    """Plain text of an HTML fragment (a feed summary)."""
+    if "<" not in fragment:
+        return clean(fragment)
+    try:
+        root = lxml.html.fragment_fromstring(fragment, create_parent="div")
+    except (etree.ParserError, ValueError):
+        return clean(re.sub(r"<[^>]+>", " ", fragment))
+    for bad in root.xpath("//script|//style"):
+        bad.drop_tree()
+    return clean(" ".join(root.itertext()))
+
+
+# --- PDF -------------------------------------------------------------------------------
+
+_MAX_PDF_PAGES = 500
+_HYPHEN_BREAK = re.compile(r"(\w)-\n(\w)")
+
+
+def extract_pdf(body: bytes) -> Page:
+    """Text of a PDF, page by page, as paragraph blocks."""
+    from pypdf import PdfReader
+    from pypdf.errors import PdfReadError, PyPdfError
+
+    try:
+        reader = PdfReader(io.BytesIO(body))
+        if reader.is_encrypted:
+            try:
+                if not reader.decrypt(""):
+                    raise ExtractionError("the PDF is encrypted")
+            except (NotImplementedError, PyPdfError) as exc:
+                raise ExtractionError("the PDF is encrypted") from exc
+        title = ""
+        if reader.metadata and reader.metadata.title:
+            title = clean(str(reader.metadata.title))
+        blocks: list[Block] = []
+        for number, page in enumerate(reader.pages):
+            if number >= _MAX_PDF_PAGES:
+                break
+            raw = page.extract_text() or ""
+            for paragraph in _pdf_paragraphs(raw):
+                blocks.append(Block(paragraph, "pdf", title))
+    except ExtractionError:
+        raise
+    except (PdfReadError, PyPdfError, ValueError, TypeError, KeyError, IndexError, AttributeError, OSError) as exc:
+        raise ExtractionError(f"cannot read the PDF: {exc}") from exc
+    if not blocks:
+        raise ExtractionError("the PDF has no extractable text (scanned image?)")
+    return Page(title=title or blocks[0].text[:120], blocks=tuple(_dedupe(blocks)))
+
+
+def _pdf_paragraphs(raw: str) -> Iterator[str]:
+    raw = _HYPHEN_BREAK.sub(r"\1\2", raw.replace("\r", ""))
+    chunks = re.split(r"\n\s*\n", raw)
+    for chunk in chunks:
+        lines = [line.strip() for line in chunk.split("\n") if line.strip()]
+        paragraph: list[str] = []
+        for line in lines:
+            paragraph.append(line)
+            # A line ending a sentence and shorter than its neighbours closes a paragraph.
+            if re.search(r"[.!?:]$", line) and len(line) < 60:
+                yield clean(" ".join(paragraph))
+                paragraph = []
+        if paragraph:
+            yield clean(" ".join(paragraph))
+
+
+# --- feeds -----------------------------------------------------------------------------
+
+
+def extract_feed(body: bytes, base_url: str) -> list[FeedEntry]:
+    """Entries of an RSS/Atom feed; entity tricks (billion laughs, external entities) are refused."""
+    import defusedxml.ElementTree as DET
+    import feedparser
+    from defusedxml import DefusedXmlException
+
+    try:
+        DET.fromstring(body)
+    except DefusedXmlException as exc:
+        raise ExtractionError(f"the feed uses forbidden XML constructs ({type(exc).__name__})") from exc
+    except DET.ParseError as exc:
+        if b"<!ENTITY" in body[:65536] or b"<!DOCTYPE" in body[:65536]:
+            raise ExtractionError(f"the feed is not well-formed XML: {exc}") from exc
+        # feedparser copes with many broken feeds; try it.
+    parsed = feedparser.parse(body, resolve_relative_uris=False, sanitize_html=False)
+    if parsed.bozo and not parsed.entries:
+        raise ExtractionError(f"cannot parse the feed: {parsed.get('bozo_exception')}")
+    entries: list[FeedEntry] = []
+    for entry in parsed.entries:
+        link = absolute_url(base_url, entry.get("link", "")) or ""
+        key = str(entry.get("id") or entry.get("guid") or link)
+        if not key:
+            continue
+        title = clean(html_to_text(entry.get("title", "")))
+        summary = entry.get("summary", "") or ""
+        if not summary and entry.get("content"):
+            summary = entry["content"][0].get("value", "")
+        blocks = [Block(title, "h")] if title else []
+        summary_text = html_to_text(summary)
+        if summary_text and summary_text != title:
+            blocks.append(Block(summary_text, "entry", title))
+        entries.append(FeedEntry(key=key, url=link, title=title, blocks=tuple(blocks)))
+    return entries

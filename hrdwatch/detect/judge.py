@@ -1,0 +1,72 @@
+"""Judge: turn a document's new sentences into findings, one per relevant topic. Pure.
+
+A new sentence is judged on its own first. A sentence that touches the topic but does not
+carry it alone ("The draft law was adopted today.") is judged again together with its
+paragraph, section heading and document title, so that context written earlier counts.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+from hrdwatch.detect.diff import Unit
+from hrdwatch.detect.extract import Block
+from hrdwatch.detect.relevance import Score, Topic, score
+
+EXCERPT_LIMIT = 2000
+
+
+@dataclass(frozen=True)
+class Finding:
+    topic: str
+    score: float
+    terms: tuple[str, ...]
+    excerpt: str
+    sentences: tuple[str, ...]  # the new sentences that carried the topic (for highlighting)
+
+
+def judge(
+    blocks: Sequence[Block],
+    title: str,
+    fresh: Sequence[Unit],
+    topics: Mapping[str, Topic],
+) -> list[Finding]:
+    findings: list[Finding] = []
+    for topic in topics.values():
+        finding = _judge_topic(blocks, title, fresh, topic)
+        if finding is not None:
+            findings.append(finding)
+    return findings
+
+
+def _judge_topic(blocks: Sequence[Block], title: str, fresh: Sequence[Unit], topic: Topic) -> Finding | None:
+    relevant: dict[int, list[Score]] = {}
+    carriers: list[str] = []
+    for unit in fresh:
+        result = score(topic, unit.text)
+        if not result.relevant:
+            if result.score < 1.0:
+                continue
+            block = blocks[unit.block]
+            context = " \n ".join(part for part in (block.text, block.heading, title) if part and part != unit.text)
+            result = score(topic, unit.text + " \n " + context)
+            if not result.relevant:
+                continue
+        relevant.setdefault(unit.block, []).append(result)
+        carriers.append(unit.text)
+    if not relevant:
+        return None
+    best = max(s.score for scores in relevant.values() for s in scores)
+    terms: dict[str, None] = {}
+    for scores in relevant.values():
+        for s in scores:
+            for term in s.terms:
+                terms.setdefault(term, None)
+    parts: list[str] = []
+    for block_index in sorted(relevant):
+        parts.append(" ".join(unit.text for unit in fresh if unit.block == block_index))
+    excerpt = "\n\n".join(parts)
+    if len(excerpt) > EXCERPT_LIMIT:
+        excerpt = excerpt[: EXCERPT_LIMIT - 1].rstrip() + "…"
+    return Finding(topic.name, best, tuple(terms), excerpt, tuple(carriers))

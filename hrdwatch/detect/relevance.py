@@ -1,0 +1,186 @@
+"""Relevance: is this new text about the topic? Pure functions over text, topics are data.
+
+A topic is a set of weighted *concept groups* (defenders, mechanism, protection, Albania…),
+*combinations* of groups of which one must be present, *exclusions* that neutralise
+look-alike phrases before matching ("EU Civil Protection Mechanism", "National Preventive
+Mechanism"), *penalties* (other countries, films) and a threshold.
+
+Term syntax (folded: case and diacritics do not matter, so ``mbrojtës`` = ``mbrojtes``):
+words separated by spaces must appear in that order with at most ``gap`` other words
+between them; a word ending in ``*`` matches any word it starts (``mekanizm*`` matches
+mekanizmi, mekanizmit, mekanizmin).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import cache
+from importlib import resources
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from hrdwatch.detect.text import fold, fold_with_map
+
+
+class GroupSpec(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    weight: float = 1.0
+    terms: tuple[str, ...]
+    gap: int | None = Field(default=None, ge=0, le=10)
+    unless: tuple[str, ...] = ()  # penalties only: not applied when one of these groups matched
+
+    @field_validator("terms")
+    @classmethod
+    def _terms(cls, terms: tuple[str, ...]) -> tuple[str, ...]:
+        for term in terms:
+            _term_regex(term, 0)  # raises ValueError on a bad term
+        return terms
+
+
+class TopicSpec(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    description: str = ""
+    threshold: float = 3.0
+    gap: int = Field(default=3, ge=0, le=10)
+    groups: dict[str, GroupSpec]
+    require: tuple[tuple[str, ...], ...] = ()
+    exclude: tuple[str, ...] = ()
+    penalties: dict[str, GroupSpec] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _known_groups(self) -> TopicSpec:
+        for combination in self.require:
+            for name in combination:
+                if name not in self.groups:
+                    raise ValueError(f"'require' names unknown group {name!r}")
+        for penalty in self.penalties.values():
+            for name in penalty.unless:
+                if name not in self.groups:
+                    raise ValueError(f"penalty 'unless' names unknown group {name!r}")
+        for term in self.exclude:
+            _term_regex(term, 0)
+        return self
+
+
+_WORD_TOKEN = re.compile(r"^[\w'*-]+$")
+
+
+def _term_regex(term: str, gap: int) -> str:
+    words = fold(term).replace("'", " ").replace("-", " ").split()
+    if not words:
+        raise ValueError(f"empty term {term!r}")
+    parts = []
+    for word in words:
+        if not _WORD_TOKEN.match(word) or word.strip("*") == "" or "*" in word[:-1]:
+            raise ValueError(f"term {term!r}: {word!r} is not a word (use letters, an optional trailing *)")
+        if word.endswith("*"):
+            parts.append(re.escape(word[:-1]) + r"\w*")
+        else:
+            parts.append(re.escape(word) + r"(?!\w)")
+    joiner = rf"(?:\W+\w+){{0,{gap}}}?\W+" if gap else r"\W+"
+    return r"(?<!\w)" + joiner.join(parts)
+
+
+@dataclass(frozen=True)
+class _CompiledGroup:
+    name: str
+    weight: float
+    patterns: tuple[tuple[str, re.Pattern[str]], ...]
+    unless: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Topic:
+    name: str
+    spec: TopicSpec
+    groups: tuple[_CompiledGroup, ...]
+    penalties: tuple[_CompiledGroup, ...]
+    exclude: re.Pattern[str] | None
+
+
+@dataclass(frozen=True)
+class Match:
+    group: str
+    term: str  # the text as written in the page
+    start: int
+    end: int
+
+
+@dataclass(frozen=True)
+class Score:
+    topic: str
+    score: float
+    relevant: bool
+    groups: tuple[str, ...]
+    matches: tuple[Match, ...]
+
+    @property
+    def terms(self) -> list[str]:
+        seen: dict[str, None] = {}
+        for match in self.matches:
+            seen.setdefault(match.term.lower(), None)
+        return list(seen)
+
+
+def compile_topic(name: str, spec: TopicSpec) -> Topic:
+    def group(group_name: str, group_spec: GroupSpec) -> _CompiledGroup:
+        gap = spec.gap if group_spec.gap is None else group_spec.gap
+        patterns = tuple((term, re.compile(_term_regex(term, gap))) for term in group_spec.terms)
+        return _CompiledGroup(group_name, group_spec.weight, patterns, group_spec.unless)
+
+    exclude = None
+    if spec.exclude:
+        exclude = re.compile("|".join(f"(?:{_term_regex(term, 1)})" for term in spec.exclude))
+    return Topic(
+        name=name,
+        spec=spec,
+        groups=tuple(group(n, g) for n, g in spec.groups.items()),
+        penalties=tuple(group(n, g) for n, g in spec.penalties.items()),
+        exclude=exclude,
+    )
+
+
+def score(topic: Topic, text: str) -> Score:
+    """Score one piece of text against a topic."""
+    folded, index = fold_with_map(text)
+    if topic.exclude is not None:
+        # Neutralise look-alike phrases: replace them by a non-word of the same length.
+        folded = topic.exclude.sub(lambda m: "\x00" * len(m.group(0)), folded)
+    matches: list[Match] = []
+    matched_groups: list[str] = []
+    total = 0.0
+    for group in topic.groups:
+        found = False
+        for _term, pattern in group.patterns:
+            for hit in pattern.finditer(folded):
+                found = True
+                start, end = index[hit.start()], index[hit.end() - 1] + 1
+                matches.append(Match(group.name, text[start:end], start, end))
+        if found:
+            matched_groups.append(group.name)
+            total += group.weight
+    for penalty in topic.penalties:
+        if any(name in matched_groups for name in penalty.unless):
+            continue
+        if any(pattern.search(folded) for _term, pattern in penalty.patterns):
+            total -= penalty.weight
+    required = topic.spec.require
+    combination_ok = not required or any(all(g in matched_groups for g in combo) for combo in required)
+    relevant = combination_ok and total >= topic.spec.threshold
+    matches.sort(key=lambda m: m.start)
+    return Score(topic.name, round(total, 3), relevant, tuple(matched_groups), tuple(matches))
+
+
+@cache
+def builtin_topics() -> dict[str, TopicSpec]:
+    data: Any = yaml.safe_load(resources.files("hrdwatch").joinpath("topics.yaml").read_text(encoding="utf-8"))
+    return {name: TopicSpec.model_validate(spec) for name, spec in data.items()}
+
+
+def compile_topics(specs: dict[str, TopicSpec]) -> dict[str, Topic]:
+    return {name: compile_topic(name, spec) for name, spec in specs.items()}

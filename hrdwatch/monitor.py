@@ -1,0 +1,483 @@
+"""The monitor: turns crawl results into snapshots, changes and alerts.
+
+Each fetched document is processed in one database transaction: its snapshot, the
+sentences it adds to the source's "seen" set, its change and its alerts are written
+together or not at all, so a crash never leaves half a change.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import zlib
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from hrdwatch.config import Config, SourceConfig
+from hrdwatch.crawler.results import (
+    Failed,
+    Fetched,
+    ListingLinks,
+    NotModified,
+    PendingDocument,
+    Result,
+    SourcePlan,
+)
+from hrdwatch.detect.diff import Unit, content_hash, fault, new_units, units_of
+from hrdwatch.detect.extract import ExtractionError, FeedEntry, Page, decode, extract_feed, extract_html, extract_pdf
+from hrdwatch.detect.judge import judge
+from hrdwatch.detect.relevance import Topic, compile_topics
+from hrdwatch.storage.db import Database, StorageError
+from hrdwatch.storage.models import (
+    Alert,
+    Blob,
+    Change,
+    CrawlRun,
+    Document,
+    SeenSentence,
+    Snapshot,
+    Source,
+    utcnow,
+)
+
+log = logging.getLogger(__name__)
+
+MAX_DOCUMENT_FAILURES = 5
+SHRUNK_ACCEPT_AFTER = 3
+
+
+@dataclass
+class CrawlSummary:
+    run_id: int = 0
+    fetched: int = 0
+    unchanged: int = 0
+    changed: int = 0
+    new_documents: int = 0
+    alerts: int = 0
+    errors: list[str] = field(default_factory=list)
+    # per source: did its own URL answer, and did anything fail?
+    answered: set[str] = field(default_factory=set)
+    failed_sources: dict[str, str] = field(default_factory=dict)
+
+    def as_dict(self) -> dict[str, int]:
+        return {
+            "fetched": self.fetched,
+            "unchanged": self.unchanged,
+            "changed": self.changed,
+            "new_documents": self.new_documents,
+            "alerts": self.alerts,
+            "errors": len(self.errors),
+        }
+
+
+def sync_sources(db: Database, sources: Iterable[SourceConfig]) -> None:
+    """Make the sources table match the configuration (a changed URL or kind starts a new baseline)."""
+    with db.transaction() as session:
+        for config in sources:
+            row = session.get(Source, config.id)
+            if row is None:
+                session.add(Source(id=config.id, url=config.url, kind=config.kind, baselined=False, consecutive_errors=0))
+            elif row.url != config.url or row.kind != config.kind:
+                row.url, row.kind, row.baselined = config.url, config.kind, False
+
+
+def build_plans(db: Database, sources: Iterable[SourceConfig]) -> list[SourcePlan]:
+    plans: list[SourcePlan] = []
+    with db.transaction() as session:
+        for config in sources:
+            row = session.get(Source, config.id)
+            baselined = bool(row and row.baselined)
+            docs = session.execute(
+                select(Document.key, Document.url, Document.role, Document.fetched_at, Document.baseline,
+                       Document.etag, Document.last_modified).where(Document.source_id == config.id)
+            ).all()
+            main = next((d for d in docs if d.key == config.url and d.role == config.kind), None)
+            known = frozenset(d.key for d in docs if d.role == "document")
+            pending = tuple(
+                PendingDocument(d.key, d.url, d.baseline)
+                for d in docs
+                if d.role == "document" and d.fetched_at is None
+            )[: config.max_new_documents]
+            plans.append(
+                SourcePlan(
+                    source_id=config.id,
+                    url=config.url,
+                    kind=config.kind,
+                    baselined=baselined,
+                    etag=main.etag if main and baselined else None,
+                    last_modified=main.last_modified if main and baselined else None,
+                    follow=config.follow,
+                    select=config.select,
+                    allow_domains=config.allow_domains,
+                    max_new_documents=config.max_new_documents,
+                    known=known,
+                    pending=pending,
+                )
+            )
+    return plans
+
+
+class Monitor:
+    """Processes the results of one crawl run."""
+
+    def __init__(self, db: Database, config: Config, sources: Iterable[SourceConfig], clock: Callable[[], datetime] = utcnow) -> None:
+        self.db = db
+        self.clock = clock
+        self.sources = {source.id: source for source in sources}
+        all_topics = compile_topics(config.all_topics())
+        self.topics: dict[str, dict[str, Topic]] = {
+            sid: {name: t for name, t in all_topics.items() if source.topics is None or name in source.topics}
+            for sid, source in self.sources.items()
+        }
+        self.summary = CrawlSummary()
+        self._main_failed: set[str] = set()
+        with db.transaction() as session:
+            run = CrawlRun(started_at=self.clock(), sources=sorted(self.sources), stats={}, errors=[])
+            session.add(run)
+            session.flush()
+            self.summary.run_id = run.id
+            self.baselined = {
+                sid: bool(row.baselined) for sid in self.sources if (row := session.get(Source, sid)) is not None
+            }
+
+    # -- entry point ---------------------------------------------------------------------
+
+    def handle(self, result: Result) -> None:
+        """Called for every crawl result; never raises (a crawl must go on)."""
+        try:
+            if isinstance(result, Fetched):
+                self.summary.fetched += 1
+                if result.role in ("page", "listing", "feed"):
+                    self.summary.answered.add(result.source_id)
+                if result.role == "feed":
+                    self._feed(result)
+                else:
+                    self._document(result)
+            elif isinstance(result, NotModified):
+                self.summary.answered.add(result.source_id)
+                self.summary.unchanged += 1
+                self._touch(result.source_id, result.key)
+            elif isinstance(result, ListingLinks):
+                self.summary.answered.add(result.source_id)
+                self.summary.fetched += 1
+                self._listing(result)
+            elif isinstance(result, Failed):
+                self._failed(result.source_id, result.key, result.role, result.error)
+        except StorageError as exc:
+            self._error(result.source_id, f"database error while storing {getattr(result, 'key', '')}: {exc}")
+        except Exception as exc:  # noqa: BLE001 - one bad document must not stop the crawl
+            log.exception("internal error processing %r", getattr(result, "key", result))
+            self._error(result.source_id, f"internal error processing {getattr(result, 'key', '')}: {exc!r}")
+
+    def finish(self) -> CrawlSummary:
+        """Record each source's outcome and close the run."""
+        now = self.clock()
+        with self.db.transaction() as session:
+            for sid in self.sources:
+                row = session.get(Source, sid)
+                if row is None:
+                    continue
+                row.last_crawl_at = now
+                error = self.summary.failed_sources.get(sid)
+                if error is not None:
+                    row.consecutive_errors = (row.consecutive_errors or 0) + 1
+                    row.last_error, row.last_error_at = error, now
+                else:
+                    row.consecutive_errors = 0
+                if self._main_ok(sid):
+                    row.last_success_at = now
+                    row.baselined = True
+            run = session.get(CrawlRun, self.summary.run_id)
+            if run is not None:
+                run.finished_at = now
+                run.stats = self.summary.as_dict()
+                run.errors = list(self.summary.errors)
+        return self.summary
+
+    def _main_ok(self, source_id: str) -> bool:
+        """The source's own URL (page, listing or feed) answered and was usable."""
+        return source_id in self.summary.answered and source_id not in self._main_failed
+
+    # -- results -------------------------------------------------------------------------
+
+    def _error(self, source_id: str, message: str, main: bool = True) -> None:
+        self.summary.errors.append(f"{source_id}: {message}")
+        self.summary.failed_sources.setdefault(source_id, message)
+        if main:
+            self._main_failed.add(source_id)
+
+    def _failed(self, source_id: str, key: str, role: str, error: str) -> None:
+        if role == "document":
+            self._error(source_id, f"{key}: {error}", main=False)
+            with self.db.transaction() as session:
+                doc = self._doc(session, source_id, key)
+                if doc is not None:
+                    doc.suspect_count += 1
+                    if doc.suspect_count >= MAX_DOCUMENT_FAILURES and doc.fetched_at is None:
+                        doc.fetched_at = self.clock()  # give up on a link that never works
+        else:
+            self._error(source_id, error)
+
+    def _touch(self, source_id: str, key: str) -> None:
+        with self.db.transaction() as session:
+            doc = self._doc(session, source_id, key)
+            if doc is not None:
+                doc.fetched_at = self.clock()
+
+    @staticmethod
+    def _doc(session: Session, source_id: str, key: str) -> Document | None:
+        return session.execute(
+            select(Document).where(Document.source_id == source_id, Document.key == key)
+        ).scalar_one_or_none()
+
+    def _get_or_create_doc(self, session: Session, source_id: str, key: str, url: str, role: str, baseline: bool) -> Document:
+        doc = self._doc(session, source_id, key)
+        if doc is None:
+            doc = Document(source_id=source_id, key=key, url=url, role=role, baseline=baseline, first_seen_at=self.clock(), suspect_count=0)
+            session.add(doc)
+            session.flush()
+        return doc
+
+    def _listing(self, result: ListingLinks) -> None:
+        source = self.sources[result.source_id]
+        with self.db.transaction() as session:
+            listing = self._get_or_create_doc(session, result.source_id, source.url, result.url, "listing", True)
+            listing.fetched_at = self.clock()
+            listing.etag = result.headers.get("etag")
+            listing.last_modified = result.headers.get("last-modified")
+            for url, text in result.new:
+                self._get_or_create_doc(session, result.source_id, url, url, "document", result.baseline).title = text or None
+            for url, text in result.overflow:
+                self._get_or_create_doc(session, result.source_id, url, url, "document", True).title = text or None
+        if result.overflow and not result.baseline:
+            self._error(
+                result.source_id,
+                f"listing changed shape: {len(result.overflow)} new links at once (more than "
+                f"max_new_documents={source.max_new_documents}); recorded as known without alerting",
+                main=False,
+            )
+
+    def _document(self, result: Fetched) -> None:
+        source = self.sources[result.source_id]
+        baselined = self.baselined.get(result.source_id, False)
+        with self.db.transaction() as session:
+            role = result.role
+            doc = self._get_or_create_doc(session, result.source_id, result.key, result.url, role, result.baseline or not baselined)
+            body_hash = hashlib.sha256(result.body).hexdigest()
+            now = self.clock()
+            if doc.body_hash == body_hash and doc.content_hash is not None:
+                doc.fetched_at = now
+                self.summary.unchanged += 1
+                return
+            try:
+                page = self._extract(result, source if role == "page" else None)
+            except ExtractionError as exc:
+                self._failed_processing(session, doc, result, str(exc))
+                return
+            units = units_of(page.blocks)
+            problem = fault(page, units, doc.sentence_count)
+            digest = content_hash(units)
+            if problem is not None and not self._accept_shrunk(doc, problem, digest):
+                self._failed_processing(session, doc, result, problem)
+                return
+            doc.suspect_hash, doc.suspect_count = None, 0
+            doc.etag = result.headers.get("etag")
+            doc.last_modified = result.headers.get("last-modified")
+            doc.body_hash = body_hash
+            doc.title = page.title or doc.title
+            if digest == doc.content_hash:
+                doc.fetched_at = now
+                self.summary.unchanged += 1
+                return
+            first_fetch = doc.fetched_at is None
+            is_baseline = (not baselined) or (first_fetch and doc.baseline)
+            self._store_version(session, doc, result, page, units, digest, is_baseline, new_document=first_fetch and role == "document")
+
+    def _accept_shrunk(self, doc: Document, problem: str, digest: str) -> bool:
+        """A page that lost most of its content is a fault — unless it stays that way."""
+        if not problem.startswith("page lost most"):
+            return False
+        if doc.suspect_hash == digest:
+            doc.suspect_count += 1
+        else:
+            doc.suspect_hash, doc.suspect_count = digest, 1
+        return doc.suspect_count >= SHRUNK_ACCEPT_AFTER
+
+    def _failed_processing(self, session: Session, doc: Document, result: Fetched, problem: str) -> None:
+        where = result.url if result.role == "document" else ""
+        self._error(result.source_id, f"{where + ': ' if where else ''}{problem}", main=result.role != "document")
+        if result.role == "document" and doc.fetched_at is None:
+            doc.suspect_count += 1
+            if doc.suspect_count >= MAX_DOCUMENT_FAILURES:
+                doc.fetched_at = self.clock()
+
+    def _extract(self, result: Fetched, source: SourceConfig | None) -> Page:
+        content_type = result.headers.get("content-type", "").lower()
+        if "pdf" in content_type or result.body[:5] == b"%PDF-":
+            return extract_pdf(result.body)
+        text = decode(result.body, content_type or None)
+        return extract_html(
+            text,
+            result.url,
+            select=source.select if source else None,
+            exclude=source.exclude if source else (),
+        )
+
+    def _store_version(
+        self,
+        session: Session,
+        doc: Document,
+        result: Fetched,
+        page: Page,
+        units: list[Unit],
+        digest: str,
+        is_baseline: bool,
+        new_document: bool,
+    ) -> None:
+        now = self.clock()
+        previous = None
+        if not is_baseline:
+            previous = session.execute(
+                select(Snapshot.blocks).where(Snapshot.document_id == doc.id).order_by(Snapshot.id.desc()).limit(1)
+            ).scalar_one_or_none()
+        blob = self._blob(session, result.body)
+        snapshot = Snapshot(
+            document_id=doc.id,
+            fetched_at=now,
+            url=result.url,
+            status=result.status,
+            headers=result.headers,
+            blob_sha256=blob,
+            content_hash=digest,
+            blocks=[block.text for block in page.blocks],
+        )
+        session.add(snapshot)
+        session.flush()
+        fresh = self._remember(session, result.source_id, units, previous or [])
+        doc.content_hash = digest
+        doc.sentence_count = len(units)
+        doc.fetched_at = now
+        doc.url = result.url
+        if new_document:
+            self.summary.new_documents += 1
+        if is_baseline or not fresh:
+            if not is_baseline:
+                self.summary.unchanged += 1
+            return
+        self.summary.changed += 1
+        current = {unit.key for unit in units}
+        removed = [text for text in previous or [] if text and _key_absent(text, current)]
+        change = Change(
+            source_id=result.source_id,
+            document_id=doc.id,
+            snapshot_id=snapshot.id,
+            run_id=self.summary.run_id,
+            detected_at=now,
+            kind="new-document" if new_document else "changed",
+            url=result.url,
+            added=[unit.text for unit in fresh],
+            removed=removed[:200],
+        )
+        session.add(change)
+        session.flush()
+        self._alerts(session, change, doc, page.blocks, page.title, fresh)
+
+    def _alerts(self, session: Session, change: Change, doc: Document, blocks: Iterable, title: str, fresh: list[Unit]) -> None:
+        findings = judge(list(blocks), title, fresh, self.topics[change.source_id])
+        for finding in findings:
+            session.add(
+                Alert(
+                    change_id=change.id,
+                    source_id=change.source_id,
+                    url=change.url,
+                    title=doc.title,
+                    topic=finding.topic,
+                    score=finding.score,
+                    terms=list(finding.terms),
+                    excerpt=finding.excerpt,
+                    detected_at=change.detected_at,
+                )
+            )
+            self.summary.alerts += 1
+        if findings:
+            source = session.get(Source, change.source_id)
+            if source is not None:
+                source.last_alert_at = change.detected_at
+        source = session.get(Source, change.source_id)
+        if source is not None:
+            source.last_change_at = change.detected_at
+
+    def _remember(self, session: Session, source_id: str, units: list[Unit], previous: list[str]) -> list[Unit]:
+        """Add the document's sentences to the source's seen set; return the ones that were new."""
+        fingerprints = list({unit.fingerprint for unit in units})
+        seen: set[int] = set()
+        for start in range(0, len(fingerprints), 500):
+            chunk = fingerprints[start : start + 500]
+            seen.update(
+                session.execute(
+                    select(SeenSentence.fingerprint).where(
+                        SeenSentence.source_id == source_id, SeenSentence.fingerprint.in_(chunk)
+                    )
+                ).scalars()
+            )
+        previous_keys = [key for text in previous for key in (u.key for u in units_of_text(text))]
+        fresh = new_units(units, seen, previous_keys)
+        added = {unit.fingerprint for unit in units} - seen
+        session.add_all(SeenSentence(source_id=source_id, fingerprint=fp) for fp in added)
+        return fresh
+
+    @staticmethod
+    def _blob(session: Session, body: bytes) -> str:
+        sha = hashlib.sha256(body).hexdigest()
+        if session.get(Blob, sha) is None:
+            session.add(Blob(sha256=sha, size=len(body), data=zlib.compress(body, 6)))
+        return sha
+
+    def _feed(self, result: Fetched) -> None:
+        source = self.sources[result.source_id]
+        baselined = self.baselined.get(result.source_id, False)
+        try:
+            entries = extract_feed(result.body, result.url)
+        except ExtractionError as exc:
+            self._error(result.source_id, str(exc))
+            return
+        if not entries and baselined:
+            self._error(result.source_id, "the feed has no entries")
+            return
+        with self.db.transaction() as session:
+            feed_doc = self._get_or_create_doc(session, result.source_id, source.url, result.url, "feed", True)
+            feed_doc.fetched_at = self.clock()
+            feed_doc.etag = result.headers.get("etag")
+            feed_doc.last_modified = result.headers.get("last-modified")
+            known = set(
+                session.execute(
+                    select(Document.key).where(Document.source_id == result.source_id, Document.role == "entry")
+                ).scalars()
+            )
+            fresh_entries = [entry for entry in entries if entry.key not in known]
+            if not fresh_entries:
+                self.summary.unchanged += 1
+            for entry in fresh_entries:
+                self._entry(session, result, entry, baseline=not baselined)
+
+    def _entry(self, session: Session, result: Fetched, entry: FeedEntry, baseline: bool) -> None:
+        doc = self._get_or_create_doc(session, result.source_id, entry.key, entry.url or result.url, "entry", baseline)
+        doc.title = entry.title
+        page = Page(title=entry.title, blocks=entry.blocks)
+        units = units_of(page.blocks)
+        fake = Fetched(result.source_id, "document", entry.key, entry.url or result.url, result.status, result.headers, result.body)
+        self._store_version(session, doc, fake, page, units, content_hash(units), baseline, new_document=True)
+
+
+def units_of_text(text: str) -> list[Unit]:
+    from hrdwatch.detect.extract import Block
+
+    return units_of([Block(text)])
+
+
+def _key_absent(text: str, current: set[str]) -> bool:
+    return any(unit.key not in current for unit in units_of_text(text))

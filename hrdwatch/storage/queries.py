@@ -1,0 +1,60 @@
+"""Read queries for the CLI (and later the notifier): alerts and changes as plain records."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from hrdwatch.storage.models import Alert, Change
+
+
+def _iso(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def list_alerts(session: Session, since: datetime | None = None, source_id: str | None = None) -> Sequence[Alert]:
+    query = select(Alert).order_by(Alert.detected_at, Alert.id)
+    if since is not None:
+        query = query.where(Alert.detected_at >= since)
+    if source_id is not None:
+        query = query.where(Alert.source_id == source_id)
+    return session.execute(query).scalars().all()
+
+
+def alert_record(alert: Alert) -> dict[str, Any]:
+    """The alert contract shared by `hrdwatch alerts --json` and the webhook payload."""
+    return {
+        "id": alert.id,
+        "source": alert.source_id,
+        "url": alert.url,
+        "topic": alert.topic,
+        "score": alert.score,
+        "terms": list(alert.terms),
+        "excerpt": alert.excerpt,
+        "detected_at": _iso(alert.detected_at),
+    }
+
+
+def list_changes(session: Session, since: datetime | None = None, source_id: str | None = None) -> Sequence[Change]:
+    query = select(Change).order_by(Change.detected_at, Change.id)
+    if since is not None:
+        query = query.where(Change.detected_at >= since)
+    if source_id is not None:
+        query = query.where(Change.source_id == source_id)
+    return session.execute(query).scalars().all()
+
+
+def change_record(change: Change) -> dict[str, Any]:
+    return {
+        "id": change.id,
+        "source": change.source_id,
+        "url": change.url,
+        "kind": change.kind,
+        "added": list(change.added),
+        "removed": list(change.removed),
+        "detected_at": _iso(change.detected_at),
+    }

@@ -1,0 +1,61 @@
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from tests.site import Site
+
+
+@pytest.fixture
+def site() -> Iterator[Site]:
+    s = Site().start()
+    yield s
+    s.stop()
+
+
+@dataclass
+class Hrdwatch:
+    """Runs the real `hrdwatch` CLI in a subprocess (Scrapy's reactor runs once per process)."""
+
+    config_path: Path
+    db_url: str
+
+    def write_config(self, sources: list[dict[str, Any]], **extra: Any) -> None:
+        data: dict[str, Any] = {
+            "database": self.db_url,
+            "crawl": {"delay": 0, "retries": 0, "timeout": "10s", "obey_robots": True},
+            "sources": sources,
+        }
+        data.update(extra)
+        self.config_path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+
+    def run(self, *args: str, check: bool = True, timeout: float = 120) -> subprocess.CompletedProcess[str]:
+        env = {**os.environ, "PYTHONWARNINGS": "ignore"}
+        proc = subprocess.run(
+            [sys.executable, "-m", "hrdwatch", "--config", str(self.config_path), *args],
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            env=env,
+        )
+        if check and proc.returncode != 0:
+            raise AssertionError(f"hrdwatch {' '.join(args)} exited {proc.returncode}\n{proc.stdout}\n{proc.stderr}")
+        return proc
+
+    def alerts(self, *args: str) -> list[dict[str, Any]]:
+        out = self.run("alerts", "--json", *args).stdout
+        return [json.loads(line) for line in out.splitlines() if line.strip()]
+
+
+@pytest.fixture
+def hrdwatch(tmp_path: Path) -> Hrdwatch:
+    return Hrdwatch(tmp_path / "hrdwatch.yaml", f"sqlite:///{tmp_path / 'hrdwatch.db'}")

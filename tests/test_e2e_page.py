@@ -1,0 +1,53 @@
+from __future__ import annotations
+
+from tests.conftest import Hrdwatch
+from tests.site import Site, html
+
+CHROME = "<nav><a href='/a'>Kreu</a> <a href='/b'>Nënkomisioni për të Drejtat e Njeriut</a></nav>"
+
+
+def page(*paragraphs: str, stamp: str = "29/11/2026 10:00") -> str:
+    body = "".join(f"<p>{p}</p>" for p in paragraphs)
+    return html(f"{CHROME}<main><h1>Lajme</h1><p>Postuar më, {stamp}</p>{body}</main><footer>© Kuvendi</footer>").body.decode()
+
+
+BASE = [
+    "The Council of Europe Office in Tirana supports the reform of the justice system in Albania.",
+    "A training for judges on the European Convention on Human Rights took place in Durrës.",
+]
+
+
+def test_first_crawl_is_baseline_then_relevant_text_alerts(site: Site, hrdwatch: Hrdwatch) -> None:
+    site["/news"] = page(*BASE)
+    hrdwatch.write_config([{"id": "coe", "url": site.url("/news")}])
+    hrdwatch.run("crawl")
+    assert hrdwatch.alerts() == []
+
+    new = "The Parliament adopted a resolution establishing a protection mechanism for human rights defenders."
+    site["/news"] = page(*BASE, new, stamp="30/11/2026 11:12")
+    out = hrdwatch.run("crawl").stdout
+    assert "1 alerts" in out
+    alerts = hrdwatch.alerts()
+    assert len(alerts) == 1
+    alert = alerts[0]
+    assert alert["source"] == "coe"
+    assert alert["url"] == site.url("/news")
+    assert alert["topic"] == "hrd-mechanism"
+    assert new in alert["excerpt"]
+    assert BASE[0] not in alert["excerpt"]
+    assert "human rights defenders" in [t.lower() for t in alert["terms"]]
+    assert alert["detected_at"].endswith("Z")
+
+    # Same content again (only the stamp changed): nothing new.
+    site["/news"] = page(*BASE, new, stamp="01/12/2026 09:00")
+    hrdwatch.run("crawl")
+    assert len(hrdwatch.alerts()) == 1
+
+
+def test_unchanged_page_is_answered_with_304(site: Site, hrdwatch: Hrdwatch) -> None:
+    site["/news"] = page(*BASE)
+    hrdwatch.write_config([{"id": "coe", "url": site.url("/news")}])
+    hrdwatch.run("crawl")
+    hrdwatch.run("crawl")
+    second = [h for m, p, h in site.requests if p == "/news"][-1]
+    assert second.get("If-None-Match")
