@@ -78,10 +78,20 @@ class _Group(click.Group):
 
 
 @click.group(cls=_Group)
-@click.option("--config", "config_path", type=click.Path(dir_okay=False), default=None,
-              help="Configuration file (default: $HRDWATCH_CONFIG, else ./hrdwatch.yaml, else built-in).")
-@click.option("--log-level", default="WARNING", show_default=True,
-              type=click.Choice(["DEBUG", "INFO", "WARNING", "ERROR"], case_sensitive=False), help="Logging detail.")
+@click.option(
+    "--config",
+    "config_path",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help="Configuration file (default: $HRDWATCH_CONFIG, else ./hrdwatch.yaml, else built-in).",
+)
+@click.option(
+    "--log-level",
+    default="WARNING",
+    show_default=True,
+    type=click.Choice(["DEBUG", "INFO", "WARNING", "ERROR"], case_sensitive=False),
+    help="Logging detail.",
+)
 @click.version_option(__version__, prog_name="hrdwatch")
 @click.pass_context
 def main(ctx: click.Context, config_path: str | None, log_level: str) -> None:
@@ -153,7 +163,12 @@ def alerts(obj: Context, since: str | None, source_id: str | None, as_json: bool
     if not records:
         console.print("No alerts.")
     for record in records:
-        console.print(Text(f"#{record['id']} {record['detected_at']} [{record['source']}] {record['topic']} score {record['score']}", style="bold"))
+        console.print(
+            Text(
+                f"#{record['id']} {record['detected_at']} [{record['source']}] {record['topic']} score {record['score']}",
+                style="bold",
+            )
+        )
         console.print(Text(safe(record["url"])))
         console.print(Text("terms: " + ", ".join(safe(t) for t in record["terms"])))
         console.print(Text(safe(record["excerpt"])))
@@ -220,7 +235,9 @@ def changes(obj: Context, source_id: str | None, since: str | None, as_json: boo
 
 
 def _print_change(console: Console, record: dict[str, Any]) -> None:
-    console.print(Text(f"change #{record['id']} {record['detected_at']} [{record['source']}] {record['kind']}", style="bold"))
+    console.print(
+        Text(f"change #{record['id']} {record['detected_at']} [{record['source']}] {record['kind']}", style="bold")
+    )
     console.print(Text(safe(record["url"])))
     for line in record["removed"]:
         console.print(Text("- " + safe(line), style="red"))

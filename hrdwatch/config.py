@@ -74,9 +74,7 @@ class SourceConfig(_Strict):
     @classmethod
     def _slug(cls, value: str) -> str:
         if not _SLUG.match(value):
-            raise ValueError(
-                "must be a slug of lower-case letters, digits, '-', '_' or '.' (e.g. coe-tirana-news)"
-            )
+            raise ValueError("must be a slug of lower-case letters, digits, '-', '_' or '.' (e.g. coe-tirana-news)")
         return value
 
     @field_validator("url")

@@ -80,7 +80,9 @@ def sync_sources(db: Database, sources: Iterable[SourceConfig]) -> None:
         for config in sources:
             row = session.get(Source, config.id)
             if row is None:
-                session.add(Source(id=config.id, url=config.url, kind=config.kind, baselined=False, consecutive_errors=0))
+                session.add(
+                    Source(id=config.id, url=config.url, kind=config.kind, baselined=False, consecutive_errors=0)
+                )
             elif row.url != config.url or row.kind != config.kind:
                 row.url, row.kind, row.baselined = config.url, config.kind, False
 
@@ -92,15 +94,20 @@ def build_plans(db: Database, sources: Iterable[SourceConfig]) -> list[SourcePla
             row = session.get(Source, config.id)
             baselined = bool(row and row.baselined)
             docs = session.execute(
-                select(Document.key, Document.url, Document.role, Document.fetched_at, Document.baseline,
-                       Document.etag, Document.last_modified).where(Document.source_id == config.id)
+                select(
+                    Document.key,
+                    Document.url,
+                    Document.role,
+                    Document.fetched_at,
+                    Document.baseline,
+                    Document.etag,
+                    Document.last_modified,
+                ).where(Document.source_id == config.id)
             ).all()
             main = next((d for d in docs if d.key == config.url and d.role == config.kind), None)
             known = frozenset(d.key for d in docs if d.role == "document")
             pending = tuple(
-                PendingDocument(d.key, d.url, d.baseline)
-                for d in docs
-                if d.role == "document" and d.fetched_at is None
+                PendingDocument(d.key, d.url, d.baseline) for d in docs if d.role == "document" and d.fetched_at is None
             )[: config.max_new_documents]
             plans.append(
                 SourcePlan(
@@ -124,7 +131,9 @@ def build_plans(db: Database, sources: Iterable[SourceConfig]) -> list[SourcePla
 class Monitor:
     """Processes the results of one crawl run."""
 
-    def __init__(self, db: Database, config: Config, sources: Iterable[SourceConfig], clock: Callable[[], datetime] = utcnow) -> None:
+    def __init__(
+        self, db: Database, config: Config, sources: Iterable[SourceConfig], clock: Callable[[], datetime] = utcnow
+    ) -> None:
         self.db = db
         self.clock = clock
         self.sources = {source.id: source for source in sources}
@@ -169,7 +178,7 @@ class Monitor:
                 self._failed(result.source_id, result.key, result.role, result.error)
         except StorageError as exc:
             self._error(result.source_id, f"database error while storing {getattr(result, 'key', '')}: {exc}")
-        except Exception as exc:  # noqa: BLE001 - one bad document must not stop the crawl
+        except Exception as exc:
             log.exception("internal error processing %r", getattr(result, "key", result))
             self._error(result.source_id, f"internal error processing {getattr(result, 'key', '')}: {exc!r}")
 
@@ -234,10 +243,20 @@ class Monitor:
             select(Document).where(Document.source_id == source_id, Document.key == key)
         ).scalar_one_or_none()
 
-    def _get_or_create_doc(self, session: Session, source_id: str, key: str, url: str, role: str, baseline: bool) -> Document:
+    def _get_or_create_doc(
+        self, session: Session, source_id: str, key: str, url: str, role: str, baseline: bool
+    ) -> Document:
         doc = self._doc(session, source_id, key)
         if doc is None:
-            doc = Document(source_id=source_id, key=key, url=url, role=role, baseline=baseline, first_seen_at=self.clock(), suspect_count=0)
+            doc = Document(
+                source_id=source_id,
+                key=key,
+                url=url,
+                role=role,
+                baseline=baseline,
+                first_seen_at=self.clock(),
+                suspect_count=0,
+            )
             session.add(doc)
             session.flush()
         return doc
@@ -250,7 +269,9 @@ class Monitor:
             listing.etag = result.headers.get("etag")
             listing.last_modified = result.headers.get("last-modified")
             for url, text in result.new:
-                self._get_or_create_doc(session, result.source_id, url, url, "document", result.baseline).title = text or None
+                self._get_or_create_doc(session, result.source_id, url, url, "document", result.baseline).title = (
+                    text or None
+                )
             for url, text in result.overflow:
                 self._get_or_create_doc(session, result.source_id, url, url, "document", True).title = text or None
         if result.overflow and not result.baseline:
@@ -266,7 +287,9 @@ class Monitor:
         baselined = self.baselined.get(result.source_id, False)
         with self.db.transaction() as session:
             role = result.role
-            doc = self._get_or_create_doc(session, result.source_id, result.key, result.url, role, result.baseline or not baselined)
+            doc = self._get_or_create_doc(
+                session, result.source_id, result.key, result.url, role, result.baseline or not baselined
+            )
             body_hash = hashlib.sha256(result.body).hexdigest()
             now = self.clock()
             if doc.body_hash == body_hash and doc.content_hash is not None:
@@ -295,7 +318,9 @@ class Monitor:
                 return
             first_fetch = doc.fetched_at is None
             is_baseline = (not baselined) or (first_fetch and doc.baseline)
-            self._store_version(session, doc, result, page, units, digest, is_baseline, new_document=first_fetch and role == "document")
+            self._store_version(
+                session, doc, result, page, units, digest, is_baseline, new_document=first_fetch and role == "document"
+            )
 
     def _accept_shrunk(self, doc: Document, problem: str, digest: str) -> bool:
         """A page that lost most of its content is a fault — unless it stays that way."""
@@ -386,7 +411,9 @@ class Monitor:
         session.flush()
         self._alerts(session, change, doc, page.blocks, page.title, fresh)
 
-    def _alerts(self, session: Session, change: Change, doc: Document, blocks: Iterable, title: str, fresh: list[Unit]) -> None:
+    def _alerts(
+        self, session: Session, change: Change, doc: Document, blocks: Iterable, title: str, fresh: list[Unit]
+    ) -> None:
         findings = judge(list(blocks), title, fresh, self.topics[change.source_id])
         for finding in findings:
             session.add(
@@ -469,7 +496,9 @@ class Monitor:
         doc.title = entry.title
         page = Page(title=entry.title, blocks=entry.blocks)
         units = units_of(page.blocks)
-        fake = Fetched(result.source_id, "document", entry.key, entry.url or result.url, result.status, result.headers, result.body)
+        fake = Fetched(
+            result.source_id, "document", entry.key, entry.url or result.url, result.status, result.headers, result.body
+        )
         self._store_version(session, doc, fake, page, units, content_hash(units), baseline, new_document=True)
 
 

@@ -62,10 +62,10 @@ class Site:
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
 
-            def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
+            def log_message(self, format: str, *args: Any) -> None:
                 pass
 
-            def do_GET(self) -> None:  # noqa: N802
+            def do_GET(self) -> None:
                 site.requests.append(("GET", self.path, dict(self.headers)))
                 with site._lock:
                     resource = site.pages.get(self.path)
@@ -86,7 +86,9 @@ class Site:
                     extra.setdefault("ETag", tag)
                 self._send(resource.status, resource.body, resource.content_type, extra, resource.drip)
 
-            def _send(self, status: int, body: bytes, ctype: str, extra: dict[str, str] | None = None, drip: float = 0.0) -> None:
+            def _send(
+                self, status: int, body: bytes, ctype: str, extra: dict[str, str] | None = None, drip: float = 0.0
+            ) -> None:
                 self.send_response(status)
                 self.send_header("Content-Type", ctype)
                 for name, value in (extra or {}).items():

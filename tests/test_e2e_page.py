@@ -8,7 +8,9 @@ CHROME = "<nav><a href='/a'>Kreu</a> <a href='/b'>Nënkomisioni për të Drejtat
 
 def page(*paragraphs: str, stamp: str = "29/11/2026 10:00") -> str:
     body = "".join(f"<p>{p}</p>" for p in paragraphs)
-    return html(f"{CHROME}<main><h1>Lajme</h1><p>Postuar më, {stamp}</p>{body}</main><footer>© Kuvendi</footer>").body.decode()
+    return html(
+        f"{CHROME}<main><h1>Lajme</h1><p>Postuar më, {stamp}</p>{body}</main><footer>© Kuvendi</footer>"
+    ).body.decode()
 
 
 BASE = [

@@ -6,8 +6,8 @@ Twisted's reactor cannot be restarted, so a process runs at most one crawl: the 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
 import logging
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from scrapy import signals

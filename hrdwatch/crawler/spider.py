@@ -31,18 +31,16 @@ def headers_of(response: Response) -> dict[str, str]:
 
 
 def describe_failure(failure: Failure) -> str:
-    if failure.check(HttpError):
-        response = failure.value.response
-        return f"HTTP {response.status} from {response.url}"
+    """One readable line for a failed download."""
     value = failure.value
+    if isinstance(value, HttpError):
+        return f"HTTP {value.response.status} from {value.response.url}"
     name = type(value).__name__
     message = str(value).strip() or name
     if name == "IgnoreRequest" and "robots" in message.lower():
         return "forbidden by robots.txt"
-    if name in ("CancelledError",):
-        return "download cancelled (larger than the size limit, or took longer than the time limit)"
-    if name in ("TimeoutError", "TCPTimedOutError", "ResponseNeverReceived") and "took longer" not in message:
-        return f"{name}: {message}"
+    if name == "CancelledError":
+        return "download cancelled (larger than the size limit, or slower than the time limit)"
     return f"{name}: {message}"[:500]
 
 
@@ -91,13 +89,16 @@ class WatchSpider(scrapy.Spider):
             yield NotModified(plan.source_id, role, plan.url)
             return
         if role != "listing":
-            yield Fetched(plan.source_id, role, plan.url, response.url, response.status, headers_of(response), response.body)
+            yield Fetched(
+                plan.source_id, role, plan.url, response.url, response.status, headers_of(response), response.body
+            )
             return
         yield from self._listing(plan, response)
 
     def _listing(self, plan: SourcePlan, response: Response) -> Iterator[Any]:
         try:
-            text = decode(response.body, response.headers.get("content-type", b"").decode("latin-1") or None)
+            content_type = response.headers.get("content-type") or b""
+            text = decode(response.body, content_type.decode("latin-1") or None)
             page = extract_html(text, response.url, select=plan.select)
         except ExtractionError as exc:
             yield Failed(plan.source_id, "listing", plan.url, response.url, f"listing unreadable: {exc}")

@@ -87,10 +87,10 @@ def _looks_binary(text: str) -> bool:
 
 # --- HTML ------------------------------------------------------------------------------
 
-_DROP_TAGS = (
-    "script style noscript template svg canvas iframe object embed form input button select textarea "
-    "nav header footer aside dialog menu label option"
-).split()
+_DROP_TAGS = """
+    script style noscript template svg canvas iframe object embed form input button select textarea nav
+    header footer aside dialog menu label option
+""".split()
 _CHROME = re.compile(
     r"(?:^|[\s_-])(?:cookie|consent|gdpr|banner|breadcrumbs?|menu|navbar|nav|navigation|sidebar|side-bar|"
     r"footer|header|masthead|social|share|sharing|related|popular|most-?read|trending|widget|advert|ads?|"
@@ -118,8 +118,25 @@ _BLOCK_TAGS = {
     "address": "p",
 }
 _CONTAINERS = {
-    "div", "section", "article", "main", "body", "td", "th", "table", "thead", "tbody", "tfoot", "ul", "ol", "dl",
-    "center", "details", "fieldset", "figure", "hgroup",
+    "div",
+    "section",
+    "article",
+    "main",
+    "body",
+    "td",
+    "th",
+    "table",
+    "thead",
+    "tbody",
+    "tfoot",
+    "ul",
+    "ol",
+    "dl",
+    "center",
+    "details",
+    "fieldset",
+    "figure",
+    "hgroup",
 }
 _STRUCTURAL = set(_BLOCK_TAGS) | _CONTAINERS
 _HIDDEN_STYLE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.IGNORECASE)
@@ -211,7 +228,9 @@ def _has_block_child(element: etree._Element) -> bool:
 
 def _text_of(element: etree._Element, kind: str) -> str:
     if kind == "tr":
-        cells = [clean(cell.text_content()) for cell in element if isinstance(cell.tag, str) and cell.tag in ("td", "th")]
+        cells = [
+            clean(cell.text_content()) for cell in element if isinstance(cell.tag, str) and cell.tag in ("td", "th")
+        ]
         return " | ".join(cell for cell in cells if cell)
     return " ".join(_itertext_skipping(element))
 

@@ -75,9 +75,11 @@ def fold_with_map(text: str) -> tuple[str, list[int]]:
 # --- sentences -------------------------------------------------------------------------
 
 _ABBREVIATIONS = frozenset(
-    """mr mrs ms dr prof st no nr nos art arts para paras vol fig eg ie etc al vs jan feb mar apr jun jul aug
-    sep sept oct nov dec z znj zj prof dt nr p.sh sh mme mlle m cf ca approx inc ltd co gen col lt sr jr rev hon
-    amb ref pp op cit ibid""".split()
+    """
+    mr mrs ms dr prof st no nr nos art arts para paras vol fig eg ie etc al vs jan feb mar apr jun jul
+    aug sep sept oct nov dec z znj zj prof dt nr p.sh sh mme mlle m cf ca approx inc ltd co gen col lt
+    sr jr rev hon amb ref pp op cit ibid
+""".split()
 )
 _SENTENCE_END = re.compile(r"(?<=[.!?…;])[\"'”»)\]]*\s+(?=[\"'“«(\[]?[A-ZÀ-ÖØ-ÞĀ-Ž0-9])")
 

@@ -1,0 +1,174 @@
+"""Pure detection functions: folding, sentences, noise, extraction, diff, relevance."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from hrdwatch.detect.diff import content_hash, fault, new_units, units_of
+from hrdwatch.detect.extract import Block, decode, extract_html
+from hrdwatch.detect.judge import judge
+from hrdwatch.detect.relevance import builtin_topics, compile_topics, score
+from hrdwatch.detect.text import canonical, clean, fold, sentences
+
+TOPIC = compile_topics(builtin_topics())["hrd-mechanism"]
+
+
+def test_fold_albanian_and_french() -> None:
+    assert fold("Mbrojtësit e të Drejtave") == "mbrojtesit e te drejtave"
+    assert fold("Çështjet") == "ceshtjet"
+    assert fold("défenseur·e·s") == "defenseures"
+    assert fold("mbrojtės") == "mbrojtes"  # ė typed for ë
+
+
+def test_mojibake_is_repaired() -> None:
+    assert clean("mbrojtÃ«sit e tÃ« drejtave") == "mbrojtësit e të drejtave"
+
+
+def test_sentences_respect_abbreviations() -> None:
+    text = "Z. Totozani foli në Kuvend. Mr. Smith agreed! The meeting ended at 5 p.m. sharp"
+    assert sentences(text) == ["Z. Totozani foli në Kuvend.", "Mr. Smith agreed!", "The meeting ended at 5 p.m. sharp"]
+
+
+@pytest.mark.parametrize(
+    ("a", "b"),
+    [
+        ("Postuar më, 29/11/2026", "Postuar më, 30/11/2026"),
+        ("Updated 3 hours ago", "Updated 5 hours ago"),
+        ("Views: 1,234", "Views: 1,301"),
+        ("Last updated: 29 November 2026, 10:42", "Last updated: 1 December 2026, 08:05"),
+        ("Session a3f9c2d1e4b5a6c7d8e9f0a1b2c3d4e5 active", "Session 0123456789abcdef0123456789abcdef active"),
+    ],
+)
+def test_noise_does_not_change_the_canonical_form(a: str, b: str) -> None:
+    assert canonical(a) == canonical(b)
+
+
+def test_dates_in_real_sentences_are_kept() -> None:
+    assert canonical("The Sub-committee met on 12 May to discuss the draft law.") != canonical(
+        "The Sub-committee met on 19 May to discuss the draft law."
+    )
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "The Parliament adopted a draft law on the protection mechanism for human rights defenders.",
+        "Kuvendi miratoi projektligjin për mbrojtjen e mbrojtësve të të drejtave të njeriut.",
+        "Kuvendi miratoi projektligjin per mbrojtjen e mbrojtesve te te drejtave te njeriut.",
+        "Un mécanisme de protection des défenseur·e·s des droits humains sera créé en Albanie.",
+        "The UN Human Rights Council urged Albania to protect human rights defenders.",
+        "A mechanism to protect activists and journalists at risk was proposed by the Ombudsperson.",
+        "Avokati i Popullit ngriti një njësi për mbrojtësit e të drejtave të njeriut.",
+    ],
+)
+def test_relevant(text: str) -> None:
+    assert score(TOPIC, text).relevant, score(TOPIC, text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Albania activated the EU Civil Protection Mechanism after the floods in the north.",
+        "Shqipëria aktivizoi Mekanizmin Evropian të Mbrojtjes Civile pas zjarreve.",
+        "The National Preventive Mechanism against torture visited three police stations.",
+        "The new law on personal data protection creates a complaints mechanism.",
+        "Mbrojtësit e kombëtares u paraqitën mirë në ndeshjen kundër Serbisë.",
+        "The Commissioner published a report on the protection of human rights defenders in Azerbaijan.",
+        "A documentary about human rights defenders in Honduras was screened in Tirana.",
+        "The Ombudsperson presented the annual report on human rights in Albania to Parliament.",
+        "Civil Rights Defenders published a report on media freedom in Albania.",
+    ],
+)
+def test_not_relevant(text: str) -> None:
+    assert not score(TOPIC, text).relevant, score(TOPIC, text)
+
+
+def test_terms_are_reported_as_written() -> None:
+    result = score(TOPIC, "Mbrojtësit e të Drejtave të Njeriut dhe mekanizmi")
+    assert "mbrojtësit e të drejtave të njeriut" in result.terms
+    assert "mekanizmi" in result.terms
+
+
+PAGE = """<!doctype html><html><head><title>T</title><script>var x = 1;</script><style>p{}</style></head>
+<body><header><nav><a href="/a">Komisioni për Çështjet Ligjore</a></nav></header>
+<div class="cookie-banner">We use cookies to improve your experience.</div>
+<form><input type="hidden" name="csrf" value="abc123"></form>
+<main><h1>Lajme</h1><p>First paragraph with <b>bold</b> text.</p><ul><li>One</li><li>Two</li></ul>
+<table><tr><th>Date</th><th>Act</th></tr><tr><td>3.3.2019</td><td>Rezoluta</td></tr></table>
+<div class="sidebar"><a href="/x">Most read</a></div></main>
+<footer>© 2026</footer></body></html>"""
+
+
+def test_extraction_drops_chrome() -> None:
+    page = extract_html(PAGE, "http://x/")
+    texts = [b.text for b in page.blocks]
+    assert texts == ["Lajme", "First paragraph with bold text.", "One", "Two", "Date | Act", "3.3.2019 | Rezoluta"]
+    assert page.blocks[1].heading == "Lajme"
+    assert not page.truncated
+
+
+def test_extraction_select_and_exclude() -> None:
+    page = extract_html(PAGE, "http://x/", select="main", exclude=["ul"])
+    assert "One" not in [b.text for b in page.blocks]
+
+
+def test_decoding_windows_1250_and_misdeclared_utf8() -> None:
+    text = "<html><body><p>Mbrojtësit e të drejtave, çështjet</p></body></html>"
+    assert "Mbrojtësit" in decode(text.encode("windows-1250"), "text/html; charset=windows-1250")
+    assert "çështjet" in decode(text.encode("iso-8859-2"), "text/html; charset=utf-8")
+
+
+def test_reordering_and_return_are_not_new() -> None:
+    blocks = [Block("A first sentence here. A second one there."), Block("Third block of text.")]
+    units = units_of(blocks)
+    seen = {u.fingerprint for u in units}
+    again = units_of([Block("Third block of text."), Block("A second one there. A first sentence here.")])
+    assert new_units(again, seen) == []
+    assert content_hash(units) == content_hash(again)
+
+
+def test_fault_detection() -> None:
+    empty = extract_html("<html><body><p> </p></body></html>", "http://x/")
+    assert fault(empty, units_of(empty.blocks), None)
+    cut = extract_html("<html><body><p>Some text that goes on and on", "http://x/")
+    assert "truncated" in (fault(cut, units_of(cut.blocks), None) or "")
+    small = extract_html("<html><body><p>Only one sentence is left here.</p></body></html>", "http://x/")
+    assert "lost most" in (fault(small, units_of(small.blocks), 20) or "")
+
+
+def test_judge_uses_paragraph_context() -> None:
+    blocks = [
+        Block("Mechanism for human rights defenders", "h"),
+        Block(
+            "Albania discussed a protection mechanism for human rights defenders. The draft law was adopted today.",
+            "p",
+            "Mechanism for human rights defenders",
+        ),
+    ]
+    units = units_of(blocks)
+    fresh = [u for u in units if "draft law" in u.text]
+    findings = judge(blocks, "Title", fresh, {"hrd-mechanism": TOPIC})
+    assert len(findings) == 1
+    assert findings[0].excerpt == "The draft law was adopted today."
+
+
+html_text = st.text(alphabet=st.characters(codec="utf-8", exclude_categories=("Cs",)), max_size=300)
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(html_text, max_size=8))
+def test_property_extraction_never_crashes_and_same_content_is_never_new(parts: list[str]) -> None:
+    markup = "<html><body>" + "".join(f"<p>{p}</p><div>{p}</div>" for p in parts) + "</body></html>"
+    try:
+        page = extract_html(markup, "http://x/")
+    except Exception as exc:  # only our typed error is allowed
+        from hrdwatch.detect.extract import ExtractionError
+
+        assert isinstance(exc, ExtractionError)
+        return
+    units = units_of(page.blocks)
+    assert new_units(units_of(page.blocks), {u.fingerprint for u in units}) == []
+    for unit in units:
+        score(TOPIC, unit.text)

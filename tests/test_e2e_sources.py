@@ -1,0 +1,141 @@
+"""End-to-end: listings with new HTML and PDF documents, feeds, faults and recovery."""
+
+from __future__ import annotations
+
+from tests.conftest import Hrdwatch
+from tests.eval.__main__ import make_pdf
+from tests.site import Resource, Site, html
+
+RELEVANT = (
+    "Kuvendi miratoi sot projektligjin për mekanizmin kombëtar të mbrojtjes së mbrojtësve të të drejtave të njeriut."
+)
+UNRELATED = "The Minister of Tourism opened the new season at the coast with a press conference."
+
+
+def listing(*links: tuple[str, str]) -> str:
+    items = "".join(f"<li><a href='{href}'>{text}</a></li>" for href, text in links)
+    return html(f"<nav><a href='/about'>About</a></nav><main><h1>News</h1><ul>{items}</ul></main>").body.decode()
+
+
+def article(title: str, *paragraphs: str) -> str:
+    body = "".join(f"<p>{p}</p>" for p in paragraphs)
+    return html(f"<main><h1>{title}</h1>{body}<p>Contact: press office of the institution.</p></main>").body.decode()
+
+
+def test_listing_new_html_and_pdf_documents(site: Site, hrdwatch: Hrdwatch) -> None:
+    site["/news"] = listing(("/news/1", "Old item"))
+    site["/news/1"] = article("Old item", "An old article about the budget of the institution for next year.")
+    hrdwatch.write_config([{"id": "parl", "url": site.url("/news"), "kind": "listing", "follow": r"/news/\d+|\.pdf$"}])
+    hrdwatch.run("crawl")
+    assert hrdwatch.alerts() == []
+    assert site.hits("/news/1") == 1  # baseline documents are read once
+
+    site["/news"] = listing(
+        ("/news/2", "Mekanizmi"), ("/news/3", "Turizmi"), ("/docs/report.pdf", "Report"), ("/news/1", "Old item")
+    )
+    site["/news/2"] = article("Mekanizmi i mbrojtjes", RELEVANT)
+    site["/news/3"] = article("Turizmi", UNRELATED)
+    site["/docs/report.pdf"] = Resource(
+        make_pdf(
+            [
+                "Annual report 2026.",
+                "Chapter 4. The Ombudsperson recommends a law on the protection of human rights defenders in Albania.",
+            ]
+        ),
+        content_type="application/pdf",
+    )
+    out = hrdwatch.run("crawl").stdout
+    assert "3 new documents" in out, out
+    alerts = sorted(hrdwatch.alerts(), key=lambda a: a["url"])
+    assert [a["url"] for a in alerts] == [site.url("/docs/report.pdf"), site.url("/news/2")]
+    assert "protection of human rights defenders" in alerts[0]["excerpt"]
+    assert RELEVANT in alerts[1]["excerpt"]
+    assert site.hits("/news/1") == 1  # known documents are not fetched again
+
+    hrdwatch.run("crawl")
+    assert len(hrdwatch.alerts()) == 2
+
+
+def test_feed_new_entries(site: Site, hrdwatch: Hrdwatch) -> None:
+    def feed(*entries: tuple[str, str, str]) -> Resource:
+        items = "".join(
+            f"<item><guid>{g}</guid><title>{t}</title><link>{site.url('/e/' + g)}</link><description>{d}</description></item>"
+            for g, t, d in entries
+        )
+        return Resource(
+            f"<?xml version='1.0'?><rss version='2.0'><channel><title>F</title>{items}</channel></rss>".encode(),
+            content_type="application/rss+xml",
+        )
+
+    site["/feed"] = feed(("a", "Old", "Old news about roads."))
+    hrdwatch.write_config([{"id": "osce", "url": site.url("/feed"), "kind": "feed"}])
+    hrdwatch.run("crawl")
+    site["/feed"] = feed(
+        (
+            "b",
+            "Roundtable",
+            "OSCE and the Ombudsperson held a roundtable on protecting human rights defenders in Albania.",
+        ),
+        ("c", "Roads", "New roads were opened in the north."),
+        ("a", "Old", "Old news about roads."),
+    )
+    hrdwatch.run("crawl")
+    alerts = hrdwatch.alerts()
+    assert len(alerts) == 1
+    assert alerts[0]["url"] == site.url("/e/b")
+    assert "roundtable on protecting human rights defenders" in alerts[0]["excerpt"]
+
+
+def test_fault_keeps_baseline_and_recovery_is_not_an_alert(site: Site, hrdwatch: Hrdwatch) -> None:
+    text = [
+        "On 3 March 2019 the Parliament adopted a resolution in support of human rights defenders.",
+        "The Sub-committee for Human Rights held a consultation on 12 May.",
+        "No further public information is available about a protection mechanism.",
+    ]
+    good = article("Albania", *text)
+    site["/p"] = good
+    hrdwatch.write_config([{"id": "focus", "url": site.url("/p")}])
+    hrdwatch.run("crawl")
+
+    site["/p"] = Resource(b"<html><body>Internal error</body></html>", status=500)
+    out = hrdwatch.run("crawl").stdout
+    assert "HTTP 500" in out
+    site["/p"] = html("<h1>Site under maintenance</h1><p>We will be back soon.</p>").body.decode()
+    hrdwatch.run("crawl")
+    site["/p"] = Resource(b"")
+    hrdwatch.run("crawl")
+    src = hrdwatch.run("sources").stdout
+    assert "3" in src  # three consecutive errors
+
+    site["/p"] = good
+    hrdwatch.run("crawl")
+    assert hrdwatch.alerts() == []
+    assert " 0 " in hrdwatch.run("sources").stdout or "│ 0" in hrdwatch.run("sources").stdout
+
+
+def test_truncated_page_does_not_alert(site: Site, hrdwatch: Hrdwatch) -> None:
+    paragraphs = [f"Paragraph {i} about the work of the office on many topics of public interest." for i in range(6)]
+    paragraphs.append("The Parliament adopted a resolution in support of human rights defenders and their protection.")
+    full = article("Page", *paragraphs)
+    site["/p"] = full
+    hrdwatch.write_config([{"id": "p", "url": site.url("/p")}])
+    hrdwatch.run("crawl")
+    cut = full[: full.index("in support of human rights defenders") + 30]
+    site["/p"] = cut
+    hrdwatch.run("crawl")
+    assert hrdwatch.alerts() == []
+    assert "truncated" in hrdwatch.run("sources").stdout
+
+
+def test_text_that_goes_and_comes_back_is_not_new(site: Site, hrdwatch: Hrdwatch) -> None:
+    a = "The Parliament adopted a resolution in support of human rights defenders in March 2019."
+    b = "The Ombudsperson visited the northern regions to meet local communities and officials."
+    c = "The Council of Europe Office organised a seminar on judicial reform for young lawyers."
+    site["/p"] = article("P", a, b, c)
+    hrdwatch.write_config([{"id": "p", "url": site.url("/p")}])
+    hrdwatch.run("crawl")
+    site["/p"] = article("P", b, c)
+    hrdwatch.run("crawl")
+    site["/p"] = article("P", c, a, b)  # back, reordered
+    hrdwatch.run("crawl")
+    assert hrdwatch.alerts() == []
