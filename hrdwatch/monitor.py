@@ -27,10 +27,19 @@ from hrdwatch.crawler.results import (
     Result,
     SourcePlan,
 )
-from hrdwatch.detect.diff import Unit, content_hash, fault, new_units, units_of
-from hrdwatch.detect.extract import ExtractionError, FeedEntry, Page, decode, extract_feed, extract_html, extract_pdf
+from hrdwatch.detect.diff import Unit, content_hash, fault, new_units, shape, shapes, units_of
+from hrdwatch.detect.extract import (
+    Block,
+    ExtractionError,
+    FeedEntry,
+    Page,
+    decode,
+    extract_feed,
+    extract_html,
+    extract_pdf,
+)
 from hrdwatch.detect.judge import judge
-from hrdwatch.detect.relevance import Topic, compile_topics
+from hrdwatch.detect.relevance import Topic, compile_topics, score
 from hrdwatch.storage.db import Database, StorageError
 from hrdwatch.storage.models import (
     Alert,
@@ -364,38 +373,48 @@ class Monitor:
         new_document: bool,
     ) -> None:
         now = self.clock()
-        previous = None
-        if not is_baseline:
-            previous = session.execute(
+        previous: list[Unit] = []
+        if not is_baseline and not new_document:
+            blocks = session.execute(
                 select(Snapshot.blocks).where(Snapshot.document_id == doc.id).order_by(Snapshot.id.desc()).limit(1)
             ).scalar_one_or_none()
-        blob = self._blob(session, result.body)
-        snapshot = Snapshot(
-            document_id=doc.id,
-            fetched_at=now,
-            url=result.url,
-            status=result.status,
-            headers=result.headers,
-            blob_sha256=blob,
-            content_hash=digest,
-            blocks=[block.text for block in page.blocks],
-        )
-        session.add(snapshot)
-        session.flush()
-        fresh = self._remember(session, result.source_id, units, previous or [])
+            previous = units_of([Block(text) for text in blocks or []])
+        seen = self._seen(session, result.source_id, units)
+        fresh = new_units(units, seen, [unit.key for unit in previous])
+        if previous:
+            fresh = self._without_number_noise(fresh, previous, result.source_id)
         doc.content_hash = digest
         doc.sentence_count = len(units)
         doc.fetched_at = now
         doc.url = result.url
         if new_document:
             self.summary.new_documents += 1
+        if not is_baseline and not fresh and shapes(units) == shapes(previous):
+            # Only numbers moved (dates, counters in page chrome): nothing worth a snapshot.
+            self.summary.unchanged += 1
+            return
+        snapshot = Snapshot(
+            document_id=doc.id,
+            fetched_at=now,
+            url=result.url,
+            status=result.status,
+            headers=result.headers,
+            blob_sha256=self._blob(session, result.body),
+            content_hash=digest,
+            blocks=[block.text for block in page.blocks],
+        )
+        session.add(snapshot)
+        session.add_all(
+            SeenSentence(source_id=result.source_id, fingerprint=fp) for fp in {u.fingerprint for u in units} - seen
+        )
+        session.flush()
         if is_baseline or not fresh:
             if not is_baseline:
                 self.summary.unchanged += 1
             return
         self.summary.changed += 1
         current = {unit.key for unit in units}
-        removed = [text for text in previous or [] if text and _key_absent(text, current)]
+        removed = list(dict.fromkeys(unit.text for unit in previous if unit.key not in current))
         change = Change(
             source_id=result.source_id,
             document_id=doc.id,
@@ -410,6 +429,17 @@ class Monitor:
         session.add(change)
         session.flush()
         self._alerts(session, change, doc, page.blocks, page.title, fresh)
+
+    def _without_number_noise(self, fresh: list[Unit], previous: list[Unit], source_id: str) -> list[Unit]:
+        """A sentence that differs from one of the previous version only in its numbers (a date
+        stamp, a counter) is new only when it is relevant on its own."""
+        before = shapes(previous)
+        topics = self.topics[source_id].values()
+        return [
+            unit
+            for unit in fresh
+            if shape(unit.key) not in before or any(score(topic, unit.text).relevant for topic in topics)
+        ]
 
     def _alerts(
         self, session: Session, change: Change, doc: Document, blocks: Iterable, title: str, fresh: list[Unit]
@@ -438,8 +468,9 @@ class Monitor:
         if source is not None:
             source.last_change_at = change.detected_at
 
-    def _remember(self, session: Session, source_id: str, units: list[Unit], previous: list[str]) -> list[Unit]:
-        """Add the document's sentences to the source's seen set; return the ones that were new."""
+    @staticmethod
+    def _seen(session: Session, source_id: str, units: list[Unit]) -> set[int]:
+        """Which of these sentences the source has seen before."""
         fingerprints = list({unit.fingerprint for unit in units})
         seen: set[int] = set()
         for start in range(0, len(fingerprints), 500):
@@ -451,11 +482,7 @@ class Monitor:
                     )
                 ).scalars()
             )
-        previous_keys = [key for text in previous for key in (u.key for u in units_of_text(text))]
-        fresh = new_units(units, seen, previous_keys)
-        added = {unit.fingerprint for unit in units} - seen
-        session.add_all(SeenSentence(source_id=source_id, fingerprint=fp) for fp in added)
-        return fresh
+        return seen
 
     @staticmethod
     def _blob(session: Session, body: bytes) -> str:
@@ -500,13 +527,3 @@ class Monitor:
             result.source_id, "document", entry.key, entry.url or result.url, result.status, result.headers, result.body
         )
         self._store_version(session, doc, fake, page, units, content_hash(units), baseline, new_document=True)
-
-
-def units_of_text(text: str) -> list[Unit]:
-    from hrdwatch.detect.extract import Block
-
-    return units_of([Block(text)])
-
-
-def _key_absent(text: str, current: set[str]) -> bool:
-    return any(unit.key not in current for unit in units_of_text(text))

@@ -49,6 +49,15 @@ def content_hash(units: Iterable[Unit]) -> str:
     return digest.hexdigest()
 
 
+def shape(key: str) -> str:
+    """A canonical form with every number masked: what a date stamp or counter keeps."""
+    return _DIGITS.sub("#", key)
+
+
+def shapes(units: Iterable[Unit]) -> set[str]:
+    return {shape(unit.key) for unit in units}
+
+
 def new_units(units: Sequence[Unit], seen: Container[int], previous: Sequence[str] = ()) -> list[Unit]:
     """Units never seen for this source. A unit that is only the start of a sentence seen in
     the previous version (a page cut off mid-sentence) is not new."""
@@ -64,6 +73,7 @@ def new_units(units: Sequence[Unit], seen: Container[int], previous: Sequence[st
     return fresh
 
 
+_DIGITS = re.compile(r"\d+")
 _MAINTENANCE = re.compile(
     r"maintenance|temporarily unavailable|temporarily down|be back soon|be right back|under construction|"
     r"service unavailable|site is down|mirembajtje|perkohesisht jashte|nuk eshte i disponueshem|"
