@@ -444,7 +444,9 @@ class Monitor:
     def _alerts(
         self, session: Session, change: Change, doc: Document, blocks: Iterable, title: str, fresh: list[Unit]
     ) -> None:
-        findings = judge(list(blocks), title, fresh, self.topics[change.source_id])
+        findings = judge(
+            list(blocks), title, fresh, self.topics[change.source_id], document_level=change.kind == "new-document"
+        )
         for finding in findings:
             session.add(
                 Alert(

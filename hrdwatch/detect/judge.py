@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from hrdwatch.detect.diff import Unit
 from hrdwatch.detect.extract import Block
-from hrdwatch.detect.relevance import Score, Topic, score
+from hrdwatch.detect.relevance import Score, Topic, about_elsewhere, names_lookalike, score
 
 EXCERPT_LIMIT = 2000
 
@@ -31,26 +31,38 @@ def judge(
     title: str,
     fresh: Sequence[Unit],
     topics: Mapping[str, Topic],
+    document_level: bool = False,
 ) -> list[Finding]:
+    """Findings for a document's new sentences. ``document_level``: the whole document is new
+    (a listing's new article, a feed entry), so what it says elsewhere counts too."""
     findings: list[Finding] = []
     for topic in topics.values():
-        finding = _judge_topic(blocks, title, fresh, topic)
+        finding = _judge_topic(blocks, title, fresh, topic, document_level)
         if finding is not None:
             findings.append(finding)
     return findings
 
 
-def _judge_topic(blocks: Sequence[Block], title: str, fresh: Sequence[Unit], topic: Topic) -> Finding | None:
+def _judge_topic(
+    blocks: Sequence[Block], title: str, fresh: Sequence[Unit], topic: Topic, document_level: bool
+) -> Finding | None:
     relevant: dict[int, list[Score]] = {}
     carriers: list[str] = []
+    document = ""
+    if document_level:
+        # A new document whose title is about another country is about it, whatever its
+        # dateline says ("Tirana, 3 May — …"); otherwise its whole text decides.
+        document = title if about_elsewhere(topic, title) else "\n".join([title, *(b.text for b in blocks)])
     for unit in fresh:
-        result = score(topic, unit.text)
+        result = score(topic, unit.text, document=document)
         if not result.relevant:
-            if result.score < 1.0:
+            # Context may complete a sentence that touches the topic, but not one that is
+            # explicitly about a look-alike ("the new data-protection mechanism…").
+            if result.score < 1.0 or names_lookalike(topic, unit.text):
                 continue
             block = blocks[unit.block]
             context = " \n ".join(part for part in (block.text, block.heading, title) if part and part != unit.text)
-            result = score(topic, unit.text + " \n " + context)
+            result = score(topic, unit.text, context=context, document=document)
             if not result.relevant:
                 continue
         relevant.setdefault(unit.block, []).append(result)

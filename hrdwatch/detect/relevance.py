@@ -145,12 +145,32 @@ def compile_topic(name: str, spec: TopicSpec) -> Topic:
     )
 
 
-def score(topic: Topic, text: str) -> Score:
-    """Score one piece of text against a topic."""
+def _mask(topic: Topic, text: str) -> tuple[str, list[int], bool]:
+    """Folded text with look-alike phrases neutralised (replaced by non-word characters)."""
     folded, index = fold_with_map(text)
+    masked = False
     if topic.exclude is not None:
-        # Neutralise look-alike phrases: replace them by a non-word of the same length.
-        folded = topic.exclude.sub(lambda m: "\x00" * len(m.group(0)), folded)
+        folded, count = topic.exclude.subn(lambda m: "\x00" * len(m.group(0)), folded)
+        masked = count > 0
+    return folded, index, masked
+
+
+def _groups_in(groups: tuple[_CompiledGroup, ...], folded: str, names: tuple[str, ...]) -> bool:
+    return any(g.name in names and any(p.search(folded) for _t, p in g.patterns) for g in groups)
+
+
+def score(topic: Topic, text: str, context: str = "", document: str = "") -> Score:
+    """Score ``text`` against a topic.
+
+    ``context`` (the paragraph, heading and title around a sentence) adds concept groups.
+    Penalties look at the text itself: a sentence about another country is penalised unless
+    it names Albania too, even on a page about Albania. ``document`` (the whole new document)
+    lets a penalty with ``unless`` apply when the document never mentions what ``unless`` names
+    (an article about HRDs in Azerbaijan, posted on the Tirana office's news list).
+    """
+    whole = f"{text} \n {context}" if context else text
+    folded, index, _masked = _mask(topic, whole)
+    own = folded[: len(fold_with_map(text)[0])] if context else folded
     matches: list[Match] = []
     matched_groups: list[str] = []
     total = 0.0
@@ -160,20 +180,46 @@ def score(topic: Topic, text: str) -> Score:
             for hit in pattern.finditer(folded):
                 found = True
                 start, end = index[hit.start()], index[hit.end() - 1] + 1
-                matches.append(Match(group.name, text[start:end], start, end))
+                if start < len(text):
+                    matches.append(Match(group.name, whole[start : min(end, len(text))], start, end))
         if found:
             matched_groups.append(group.name)
             total += group.weight
+    doc_folded = _mask(topic, document)[0] if document else ""
     for penalty in topic.penalties:
-        if any(name in matched_groups for name in penalty.unless):
-            continue
-        if any(pattern.search(folded) for _term, pattern in penalty.patterns):
+        in_text = any(pattern.search(own) for _term, pattern in penalty.patterns)
+        if in_text:
+            applies = not _groups_in(topic.groups, own, penalty.unless)
+        else:
+            applies = bool(
+                doc_folded
+                and penalty.unless
+                and any(pattern.search(doc_folded) for _term, pattern in penalty.patterns)
+                and not _groups_in(topic.groups, doc_folded, penalty.unless)
+            )
+        if applies:
             total -= penalty.weight
     required = topic.spec.require
     combination_ok = not required or any(all(g in matched_groups for g in combo) for combo in required)
     relevant = combination_ok and total >= topic.spec.threshold
     matches.sort(key=lambda m: m.start)
     return Score(topic.name, round(total, 3), relevant, tuple(matched_groups), tuple(matches))
+
+
+def about_elsewhere(topic: Topic, text: str) -> bool:
+    """Does a conditional penalty (e.g. another country, unless Albania) apply to this text as a whole?"""
+    folded = _mask(topic, text)[0]
+    return any(
+        penalty.unless
+        and any(pattern.search(folded) for _term, pattern in penalty.patterns)
+        and not _groups_in(topic.groups, folded, penalty.unless)
+        for penalty in topic.penalties
+    )
+
+
+def names_lookalike(topic: Topic, text: str) -> bool:
+    """Does the text itself name one of the topic's look-alikes (a phrase it excludes)?"""
+    return topic.exclude is not None and topic.exclude.search(fold(text)) is not None
 
 
 @cache
