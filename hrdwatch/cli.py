@@ -10,7 +10,7 @@ import json
 import logging
 import re
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
@@ -22,6 +22,7 @@ from rich.text import Text
 
 from hrdwatch import __version__
 from hrdwatch.config import ConfigError, LoadedConfig, load_config
+from hrdwatch.notifier.channels import Channel
 from hrdwatch.storage.db import Database, StorageError
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
@@ -113,10 +114,13 @@ def crawl(obj: Context, source_ids: tuple[str, ...]) -> None:
     chosen = [config.source(sid) for sid in source_ids] if source_ids else [s for s in config.sources if s.enabled]
     if not chosen:
         raise ConfigError("no sources to crawl: add some under 'sources'")
+    from hrdwatch.notifier.channels import build_channels
+
+    channels = build_channels(config.notify)  # fails early on a bad channel configuration
     db = obj.db
     sync_sources(db, config.sources)
     plans = build_plans(db, chosen)
-    monitor = Monitor(db, config, chosen)
+    monitor = Monitor(db, config, chosen, channels=[channel.key for channel in channels])
     console = Console(stderr=True, highlight=False)
     count = 0
 
@@ -140,6 +144,73 @@ def crawl(obj: Context, source_ids: tuple[str, ...]) -> None:
     )
     for error in summary.errors:
         out.print(f"  error: {safe(error)}", markup=False)
+    if channels:
+        _deliver(obj, channels, out)
+
+
+def _deliver(obj: Context, channels: Sequence[Channel], out: Console) -> None:
+    from hrdwatch.notifier.outbox import deliver
+
+    report = deliver(obj.db, channels, obj.loaded.config.notify)
+    out.print(
+        f"Notifications: {report.sent} sent, {report.retrying} to retry, {report.failed} failed.",
+        markup=False,
+    )
+    for error in report.errors:
+        out.print(f"  notify error: {safe(error)}", markup=False)
+
+
+@main.command()
+@click.option("--status", is_flag=True, help="Show the outbox: pending, sent and failed deliveries.")
+@click.option("--test", "test", is_flag=True, help="Send a test message to every configured channel.")
+@click.pass_obj
+def notify(obj: Context, status: bool, test: bool) -> None:
+    """Send pending notifications now (they are also sent after each crawl)."""
+    from hrdwatch.notifier.channels import DeliveryError, build_channels
+    from hrdwatch.notifier.messages import Item
+    from hrdwatch.notifier.outbox import failed_deliveries, outbox_status
+
+    config = obj.loaded.config
+    channels = build_channels(config.notify)
+    out = Console(highlight=False, soft_wrap=True)
+    if not channels and not status:
+        raise ConfigError("no notification channels: add 'notify: {email: …, webhooks: […]}' to the configuration")
+    if test:
+        stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+        item = Item(
+            f"test-{stamp}",
+            "[hrdwatch] test message",
+            "This is a test message from hrdwatch.",
+            "<p>This is a test message from hrdwatch.</p>",
+            {"id": f"test-{stamp}", "type": "test", "message": "This is a test message from hrdwatch."},
+        )
+        failures = 0
+        for channel in channels:
+            try:
+                channel.send([item])
+            except DeliveryError as exc:
+                failures += 1
+                out.print(f"FAILED  {safe(channel.describe())}: {safe(exc)}", markup=False)
+            else:
+                out.print(f"ok      {safe(channel.describe())}", markup=False)
+        if failures:
+            sys.exit(1)
+        return
+    if status:
+        with obj.db.transaction() as session:
+            counts = outbox_status(session)
+            failed = [
+                (d.id, d.channel, d.source_id, d.alert_id, d.notice_id, d.last_error)
+                for d in failed_deliveries(session)
+            ]
+        out.print(
+            f"Outbox: {counts['pending']} pending, {counts['sent']} sent, {counts['failed']} failed.", markup=False
+        )
+        for delivery_id, channel_key, source_id, alert_id, notice_id, error in failed:
+            what = f"alert {alert_id}" if alert_id else f"notice {notice_id}"
+            out.print(f"  failed #{delivery_id} {channel_key} {source_id} {what}: {safe(error)}", markup=False)
+        return
+    _deliver(obj, channels, out)
 
 
 @main.command()
@@ -194,8 +265,11 @@ def sources(obj: Context) -> None:
 
     config = obj.loaded.config
     sync_sources(obj.db, config.sources)
-    table = Table("source", "kind", "last crawl", "last change", "last alert", "errors", "last error")
+    from hrdwatch.storage.queries import failed_deliveries_by_source
+
+    table = Table("source", "kind", "last crawl", "last change", "last alert", "errors", "last error", "failed sends")
     with obj.db.transaction() as session:
+        failed = failed_deliveries_by_source(session)
         for source in config.sources:
             row = session.get(Source, source.id)
             if row is None:
@@ -208,6 +282,7 @@ def sources(obj: Context) -> None:
                 iso(row.last_alert_at) or "-",
                 str(row.consecutive_errors),
                 Text(safe(row.last_error or "")),
+                str(failed.get(source.id, 0)),
             )
     Console(highlight=False).print(table)
 

@@ -149,11 +149,76 @@ class CrawlSettings(_Strict):
         return parse_duration(value)
 
 
+class EmailSettings(_Strict):
+    smtp: str
+    from_: str = Field(alias="from")
+    to: tuple[str, ...]
+    digest: bool = False
+    user_env: str = "HRDWATCH_SMTP_USER"
+    password_env: str = "HRDWATCH_SMTP_PASSWORD"
+    timeout: float = 30.0
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+    @field_validator("smtp")
+    @classmethod
+    def _smtp_url(cls, value: str) -> str:
+        if not re.match(r"^smtps?://[^/:\s]+(?::\d+)?/?$", value):
+            raise ValueError(
+                "must look like smtp://host:587 or smtps://host:465 (credentials come from the environment)"
+            )
+        return value
+
+    @field_validator("to", mode="before")
+    @classmethod
+    def _list(cls, value: Any) -> Any:
+        return [value] if isinstance(value, str) else value
+
+    @field_validator("timeout", mode="before")
+    @classmethod
+    def _duration(cls, value: Any) -> float:
+        return parse_duration(value)
+
+
+class WebhookSettings(_Strict):
+    url: str
+    secret_env: str | None = None
+    timeout: float = 15.0
+
+    @field_validator("url")
+    @classmethod
+    def _http_url(cls, value: str) -> str:
+        if not re.match(r"^https?://[^/\s]+", value):
+            raise ValueError("must be an absolute http:// or https:// URL")
+        return value
+
+    @field_validator("timeout", mode="before")
+    @classmethod
+    def _duration(cls, value: Any) -> float:
+        return parse_duration(value)
+
+
+class NotifySettings(_Strict):
+    email: EmailSettings | None = None
+    webhooks: tuple[WebhookSettings, ...] = ()
+    apprise: tuple[str, ...] = ()
+    max_age: float = 48 * 3600.0  # give up on a delivery this old
+    retry_initial: float = 30.0  # first retry delay; doubles each time (with jitter)…
+    retry_max: float = 3600.0  # …up to this
+    unreachable_after: int = Field(default=3, ge=1)  # consecutive failed crawls before a notice
+
+    @field_validator("max_age", "retry_initial", "retry_max", mode="before")
+    @classmethod
+    def _duration(cls, value: Any) -> float:
+        return parse_duration(value)
+
+
 class Config(_Strict):
     database: str | None = None
     sources: tuple[SourceConfig, ...] = ()
     topics: dict[str, TopicSpec] = Field(default_factory=dict)
     crawl: CrawlSettings = Field(default_factory=CrawlSettings)
+    notify: NotifySettings = Field(default_factory=NotifySettings)
 
     @model_validator(mode="after")
     def _check(self) -> Config:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import zlib
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -40,6 +40,7 @@ from hrdwatch.detect.extract import (
 )
 from hrdwatch.detect.judge import judge
 from hrdwatch.detect.relevance import Topic, compile_topics, score
+from hrdwatch.notifier.outbox import enqueue
 from hrdwatch.storage.db import Database, StorageError
 from hrdwatch.storage.models import (
     Alert,
@@ -47,6 +48,7 @@ from hrdwatch.storage.models import (
     Change,
     CrawlRun,
     Document,
+    Notice,
     SeenSentence,
     Snapshot,
     Source,
@@ -141,9 +143,16 @@ class Monitor:
     """Processes the results of one crawl run."""
 
     def __init__(
-        self, db: Database, config: Config, sources: Iterable[SourceConfig], clock: Callable[[], datetime] = utcnow
+        self,
+        db: Database,
+        config: Config,
+        sources: Iterable[SourceConfig],
+        clock: Callable[[], datetime] = utcnow,
+        channels: Sequence[str] = (),
     ) -> None:
         self.db = db
+        self.channels = tuple(channels)
+        self.unreachable_after = config.notify.unreachable_after
         self.clock = clock
         self.sources = {source.id: source for source in sources}
         all_topics = compile_topics(config.all_topics())
@@ -201,11 +210,13 @@ class Monitor:
                     continue
                 row.last_crawl_at = now
                 error = self.summary.failed_sources.get(sid)
+                before = row.consecutive_errors or 0
                 if error is not None:
-                    row.consecutive_errors = (row.consecutive_errors or 0) + 1
+                    row.consecutive_errors = before + 1
                     row.last_error, row.last_error_at = error, now
                 else:
                     row.consecutive_errors = 0
+                self._health_notice(session, sid, before, row.consecutive_errors, error, now)
                 if self._main_ok(sid):
                     row.last_success_at = now
                     row.baselined = True
@@ -215,6 +226,22 @@ class Monitor:
                 run.stats = self.summary.as_dict()
                 run.errors = list(self.summary.errors)
         return self.summary
+
+    def _health_notice(
+        self, session: Session, source_id: str, before: int, after: int, error: str | None, now: datetime
+    ) -> None:
+        """One notice when a source crosses the failure threshold, one when it recovers."""
+        limit = self.unreachable_after
+        if before < limit <= after:
+            kind, message = "unreachable", f"Source {source_id} failed {after} crawls in a row. Last error: {error}"
+        elif before >= limit and after == 0:
+            kind, message = "recovered", f"Source {source_id} works again after {before} failed crawls."
+        else:
+            return
+        notice = Notice(source_id=source_id, kind=kind, message=message, created_at=now)
+        session.add(notice)
+        session.flush()
+        enqueue(session, self.channels, source_id, now, notice_id=notice.id, run_id=self.summary.run_id)
 
     def _main_ok(self, source_id: str) -> bool:
         """The source's own URL (page, listing or feed) answered and was usable."""
@@ -448,18 +475,21 @@ class Monitor:
             list(blocks), title, fresh, self.topics[change.source_id], document_level=change.kind == "new-document"
         )
         for finding in findings:
-            session.add(
-                Alert(
-                    change_id=change.id,
-                    source_id=change.source_id,
-                    url=change.url,
-                    title=doc.title,
-                    topic=finding.topic,
-                    score=finding.score,
-                    terms=list(finding.terms),
-                    excerpt=finding.excerpt,
-                    detected_at=change.detected_at,
-                )
+            alert = Alert(
+                change_id=change.id,
+                source_id=change.source_id,
+                url=change.url,
+                title=doc.title,
+                topic=finding.topic,
+                score=finding.score,
+                terms=list(finding.terms),
+                excerpt=finding.excerpt,
+                detected_at=change.detected_at,
+            )
+            session.add(alert)
+            session.flush()
+            enqueue(
+                session, self.channels, change.source_id, change.detected_at, alert_id=alert.id, run_id=change.run_id
             )
             self.summary.alerts += 1
         if findings:

@@ -5,7 +5,7 @@ import os
 import subprocess
 import sys
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +28,7 @@ class Hrdwatch:
 
     config_path: Path
     db_url: str
+    env: dict[str, str] = field(default_factory=dict)
 
     def write_config(self, sources: list[dict[str, Any]], **extra: Any) -> None:
         data: dict[str, Any] = {
@@ -39,7 +40,7 @@ class Hrdwatch:
         self.config_path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
 
     def run(self, *args: str, check: bool = True, timeout: float = 120) -> subprocess.CompletedProcess[str]:
-        env = {**os.environ, "PYTHONWARNINGS": "ignore"}
+        env = {**os.environ, "PYTHONWARNINGS": "ignore", **self.env}
         proc = subprocess.run(
             [sys.executable, "-m", "hrdwatch", "--config", str(self.config_path), *args],
             capture_output=True,
@@ -50,6 +51,16 @@ class Hrdwatch:
         if check and proc.returncode != 0:
             raise AssertionError(f"hrdwatch {' '.join(args)} exited {proc.returncode}\n{proc.stdout}\n{proc.stderr}")
         return proc
+
+    def popen(self, *args: str) -> subprocess.Popen[str]:
+        env = {**os.environ, "PYTHONWARNINGS": "ignore", **self.env}
+        return subprocess.Popen(
+            [sys.executable, "-m", "hrdwatch", "--config", str(self.config_path), *args],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=env,
+        )
 
     def alerts(self, *args: str) -> list[dict[str, Any]]:
         out = self.run("alerts", "--json", *args).stdout

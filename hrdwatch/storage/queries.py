@@ -6,10 +6,10 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from hrdwatch.storage.models import Alert, Change
+from hrdwatch.storage.models import Alert, Change, Delivery
 
 
 def _iso(moment: datetime) -> str:
@@ -58,3 +58,10 @@ def change_record(change: Change) -> dict[str, Any]:
         "removed": list(change.removed),
         "detected_at": _iso(change.detected_at),
     }
+
+
+def failed_deliveries_by_source(session: Session) -> dict[str, int]:
+    rows = session.execute(
+        select(Delivery.source_id, func.count()).where(Delivery.status == "failed").group_by(Delivery.source_id)
+    ).all()
+    return {source_id: count for source_id, count in rows}
