@@ -14,7 +14,9 @@ last changed); If-None-Match takes precedence over If-Modified-Since (RFC 9110 1
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import email.utils
+import functools
 import gzip
 import hashlib
 import multiprocessing
@@ -190,7 +192,9 @@ class _Http(asyncio.Protocol):
                 return
 
 
-def _serve(conn: multiprocessing.connection.Connection, seed: int, indices: list[int], port: int, use_gzip: bool) -> None:
+def _serve(
+    conn: multiprocessing.connection.Connection, seed: int, indices: list[int], port: int, use_gzip: bool
+) -> None:
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     if soft < hard:
         resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
@@ -206,7 +210,7 @@ def _serve(conn: multiprocessing.connection.Connection, seed: int, indices: list
         for index in indices:
             servers.append(
                 await loop.create_server(
-                    lambda index=index: _Http(site, index), address(index), port, reuse_address=True, backlog=256
+                    functools.partial(_Http, site, index), address(index), port, reuse_address=True, backlog=256
                 )
             )
 
@@ -315,10 +319,8 @@ class SiteServer:
 
     def stop(self) -> None:
         for proc, parent in self._children:
-            try:
+            with contextlib.suppress(BrokenPipeError, OSError):
                 parent.send(("stop",))
-            except (BrokenPipeError, OSError):
-                pass
             proc.join(5)
             if proc.is_alive():
                 proc.terminate()

@@ -35,39 +35,115 @@ _SECTIONS = [
     ("Contacts", "Kontakte"),
 ]
 _MENU_WORDS = [
-    "Annual reports", "Data protection", "Freedom of expression", "Equality and non-discrimination",
-    "Children's rights", "Gender equality", "Roma and Egyptians", "Justice reform", "Anti-corruption",
-    "Local democracy", "Elections", "Media freedom", "Prison conditions", "National Preventive Mechanism",
-    "Civil society", "Human rights defenders and civil society (Commissioner)", "Youth", "Education",
-    "Vacancies", "Procurement", "Press releases", "Calendar", "Photo gallery", "Video archive",
-    "Komisioni për Çështjet Ligjore", "Nënkomisioni për të Drejtat e Njeriut", "Seancat plenare",
-    "Projektligjet", "Raportet vjetore", "Transparenca", "Njoftime", "Pyetje të shpeshta",
-    "Programi i transparencës", "Vendimet", "Rezolutat", "Dëgjesat publike", "Buletini", "Arkivi",
-    "Strategjia kombëtare", "Partnerët", "Projekte", "Thirrje për aplikime", "Bursat", "Sondazhe",
+    "Annual reports",
+    "Data protection",
+    "Freedom of expression",
+    "Equality and non-discrimination",
+    "Children's rights",
+    "Gender equality",
+    "Roma and Egyptians",
+    "Justice reform",
+    "Anti-corruption",
+    "Local democracy",
+    "Elections",
+    "Media freedom",
+    "Prison conditions",
+    "National Preventive Mechanism",
+    "Civil society",
+    "Human rights defenders and civil society (Commissioner)",
+    "Youth",
+    "Education",
+    "Vacancies",
+    "Procurement",
+    "Press releases",
+    "Calendar",
+    "Photo gallery",
+    "Video archive",
+    "Komisioni për Çështjet Ligjore",
+    "Nënkomisioni për të Drejtat e Njeriut",
+    "Seancat plenare",
+    "Projektligjet",
+    "Raportet vjetore",
+    "Transparenca",
+    "Njoftime",
+    "Pyetje të shpeshta",
+    "Programi i transparencës",
+    "Vendimet",
+    "Rezolutat",
+    "Dëgjesat publike",
+    "Buletini",
+    "Arkivi",
+    "Strategjia kombëtare",
+    "Partnerët",
+    "Projekte",
+    "Thirrje për aplikime",
+    "Bursat",
+    "Sondazhe",
 ]
 _SUBJECTS = [
-    "The Ombudsperson", "The Council of Europe Office in Tirana", "The parliamentary committee",
-    "The Ministry of Justice", "A coalition of civil society organisations", "The European Union Delegation",
-    "The Commissioner for Protection from Discrimination", "The municipality of Shkodër",
-    "The State Police", "The High Judicial Council", "Local NGOs in Korçë", "The OSCE Presence",
-    "Avokati i Popullit", "Kuvendi i Shqipërisë", "Ministria e Drejtësisë", "Organizatat e shoqërisë civile",
+    "The Ombudsperson",
+    "The Council of Europe Office in Tirana",
+    "The parliamentary committee",
+    "The Ministry of Justice",
+    "A coalition of civil society organisations",
+    "The European Union Delegation",
+    "The Commissioner for Protection from Discrimination",
+    "The municipality of Shkodër",
+    "The State Police",
+    "The High Judicial Council",
+    "Local NGOs in Korçë",
+    "The OSCE Presence",
+    "Avokati i Popullit",
+    "Kuvendi i Shqipërisë",
+    "Ministria e Drejtësisë",
+    "Organizatat e shoqërisë civile",
 ]
 _VERBS = [
-    "presented", "discussed", "published", "reviewed", "welcomed", "criticised", "organised",
-    "launched", "adopted", "examined", "prezantoi", "diskutoi", "miratoi", "shqyrtoi",
+    "presented",
+    "discussed",
+    "published",
+    "reviewed",
+    "welcomed",
+    "criticised",
+    "organised",
+    "launched",
+    "adopted",
+    "examined",
+    "prezantoi",
+    "diskutoi",
+    "miratoi",
+    "shqyrtoi",
 ]
 _OBJECTS = [
-    "its annual report on prison conditions", "a training for judges on freedom of expression",
-    "the national strategy on gender equality", "a workshop on access to public information",
-    "the draft law on local self-government", "a study on the rights of persons with disabilities",
-    "the action plan for Roma and Egyptian integration", "a conference on media pluralism",
-    "recommendations on pre-trial detention", "the budget for legal aid", "a campaign against domestic violence",
-    "raportin vjetor mbi kushtet në burgje", "projektligjin për vetëqeverisjen vendore",
-    "strategjinë kombëtare për barazinë gjinore", "një trajnim për gjyqtarët",
+    "its annual report on prison conditions",
+    "a training for judges on freedom of expression",
+    "the national strategy on gender equality",
+    "a workshop on access to public information",
+    "the draft law on local self-government",
+    "a study on the rights of persons with disabilities",
+    "the action plan for Roma and Egyptian integration",
+    "a conference on media pluralism",
+    "recommendations on pre-trial detention",
+    "the budget for legal aid",
+    "a campaign against domestic violence",
+    "raportin vjetor mbi kushtet në burgje",
+    "projektligjin për vetëqeverisjen vendore",
+    "strategjinë kombëtare për barazinë gjinore",
+    "një trajnim për gjyqtarët",
 ]
 _PLACES = [
-    "in Tirana", "in Durrës", "in Elbasan", "in Vlorë", "in Gjirokastër", "in Fier", "in Berat",
-    "në Tiranë", "në Durrës", "në Shkodër", "in Strasbourg", "in Kukës",
+    "in Tirana",
+    "in Durrës",
+    "in Elbasan",
+    "in Vlorë",
+    "in Gjirokastër",
+    "in Fier",
+    "in Berat",
+    "në Tiranë",
+    "në Durrës",
+    "në Shkodër",
+    "in Strasbourg",
+    "in Kukës",
 ]
 _TAILS = [
     "with the participation of experts from several countries",
@@ -161,7 +237,9 @@ def build_page(seed: int, index: int) -> PageTemplate:
     b.add(f"<title>{escape(title)} | Portal</title>\n")
     b.add('<meta name="viewport" content="width=device-width, initial-scale=1">\n')
     for name in ("main", "clay", "portal", "custom", "print", "fontawesome", "swiper", "cookie"):
-        b.add(f'<link rel="stylesheet" href="/o/classic-theme/css/{name}.css?browserId=other&amp;languageId={lang}&amp;t=')
+        b.add(
+            f'<link rel="stylesheet" href="/o/classic-theme/css/{name}.css?browserId=other&amp;languageId={lang}&amp;t='
+        )
         b.slot(ASSET)
         b.add('">\n')
     for name in ("jquery", "bootstrap", "everything", "analytics", "menu", "search"):
@@ -190,8 +268,10 @@ def build_page(seed: int, index: int) -> PageTemplate:
     )
     b.add('<header id="banner"><div class="top-bar"><span class="clock">Tirana, ')
     b.slot(TIMESTAMP)
-    b.add('</span> <ul class="languages"><li><a href="/en">English</a></li><li><a href="/sq">Shqip</a></li>'
-          '<li><a href="/fr">Français</a></li></ul>')
+    b.add(
+        '</span> <ul class="languages"><li><a href="/en">English</a></li><li><a href="/sq">Shqip</a></li>'
+        '<li><a href="/fr">Français</a></li></ul>'
+    )
     b.add('<form class="search" action="/search" method="get"><input type="hidden" name="p_auth" value="')
     b.slot(TOKEN)
     b.add('"><input type="text" name="q" placeholder="Search"><button>Search</button></form></div>\n')
@@ -199,7 +279,9 @@ def build_page(seed: int, index: int) -> PageTemplate:
     b.add('<nav id="navigation" class="mega-menu" role="navigation"><ul class="level-1">\n')
     for en, sq in _SECTIONS:
         label = en if lang == "en" else sq
-        b.add(f'<li class="dropdown"><a href="/{lang}/{_slug(label)}">{escape(label)}</a><div class="mega"><ul class="level-2">')
+        b.add(
+            f'<li class="dropdown"><a href="/{lang}/{_slug(label)}">{escape(label)}</a><div class="mega"><ul class="level-2">'
+        )
         for _col in range(rng.randint(3, 6)):
             head = rng.choice(_MENU_WORDS)
             b.add(f'<li><span class="col-title">{escape(head)}</span><ul class="level-3">')
@@ -209,7 +291,9 @@ def build_page(seed: int, index: int) -> PageTemplate:
             b.add("</ul></li>")
         b.add("</ul></div></li>\n")
     b.add("</ul></nav>\n</header>\n")
-    b.add(f'<div class="breadcrumbs"><a href="/{lang}">Home</a> › <a href="/{lang}/news">News</a> › {escape(title)}</div>\n')
+    b.add(
+        f'<div class="breadcrumbs"><a href="/{lang}">Home</a> › <a href="/{lang}/news">News</a> › {escape(title)}</div>\n'
+    )
     # the article
     b.add(f'<main id="content"><article class="journal-content-article">\n<h1>{escape(title)}</h1>\n')
     b.add(f'<p class="meta">Published {rng.randint(1, 28)}/{rng.randint(1, 12)}/{rng.randint(2019, 2025)} · Updated ')
@@ -223,21 +307,29 @@ def build_page(seed: int, index: int) -> PageTemplate:
         if i == 3:
             b.add("<h2>" + escape(rng.choice(_OBJECTS).capitalize()) + "</h2>\n")
         b.add(f"<p>{escape(_paragraph(rng))}</p>\n")
-    b.add("<ul class='facts'>" + "".join(f"<li>{escape(_sentence(rng))}</li>" for _ in range(rng.randint(3, 6))) + "</ul>\n")
+    b.add(
+        "<ul class='facts'>"
+        + "".join(f"<li>{escape(_sentence(rng))}</li>" for _ in range(rng.randint(3, 6)))
+        + "</ul>\n"
+    )
     b.add('<div class="share">Share: <a href="#">Facebook</a> <a href="#">X</a> <a href="#">Email</a> · Shared ')
     b.slot(COUNTER)
     b.add(" times</div>\n</article></main>\n")
     # sidebar: most read with counters, latest with relative dates, static related links
     b.add('<aside class="sidebar"><section class="most-read"><h3>Most read</h3><ol>')
     for _ in range(8):
-        b.add(f'<li><a href="/{lang}/news/{rng.randint(1000, 9999)}">{escape(rng.choice(_OBJECTS).capitalize())}</a> <span class="views">')
+        b.add(
+            f'<li><a href="/{lang}/news/{rng.randint(1000, 9999)}">{escape(rng.choice(_OBJECTS).capitalize())}</a> <span class="views">'
+        )
         b.slot(COUNTER)
-        b.add(" views</span></li>")
+        b.add(" views</span></li>\n")
     b.add('</ol></section><section class="latest"><h3>Latest</h3><ul>')
     for _ in range(6):
-        b.add(f'<li><a href="/{lang}/news/{rng.randint(1000, 9999)}">{escape(rng.choice(_OBJECTS).capitalize())}</a> <time>')
+        b.add(
+            f'<li><a href="/{lang}/news/{rng.randint(1000, 9999)}">{escape(rng.choice(_OBJECTS).capitalize())}</a> <time>'
+        )
         b.slot(RELATIVE)
-        b.add("</time></li>")
+        b.add("</time></li>\n")
     b.add('</ul></section><section class="related"><h3>Related</h3><ul>')
     for _ in range(rng.randint(5, 10)):
         b.add(f'<li><a href="/{lang}/news/{rng.randint(1000, 9999)}">{escape(_sentence(rng))}</a></li>')
@@ -254,18 +346,23 @@ def build_page(seed: int, index: int) -> PageTemplate:
     b.add("</div>\n")
     # pad with more footer link columns and config until the target size (static, deterministic)
     size = sum(len(c) for c in b.chunks) + sum(len(c) for c in b._buf)
+    b.add('<ul class="tag-cloud">\n')
     while size < target - 1500:
         item = rng.choice(_MENU_WORDS)
-        piece = f'<a class="tag" href="/{lang}/tags/{_slug(item)}-{rng.randint(1, 999)}" title="{escape(item)}">{escape(item)}</a> '
+        piece = (
+            f'<li><a class="tag" href="/{lang}/tags/{_slug(item)}-{rng.randint(1, 999)}" '
+            f'title="{escape(item)}">{escape(item)}</a></li>\n'
+        )
         b.add(piece)
         size += len(piece)
+    b.add("</ul>\n")
     b.add('<p class="generated">Page generated ')
     b.slot(TIMESTAMP)
     b.add(" in 0.")
     b.slot(COUNTER)
     b.add(" s · Visitors today: ")
     b.slot(COUNTER)
-    b.add(' · Last sync ')
+    b.add(" · Last sync ")
     b.slot(DATE)
     b.add('</p><form method="post" action="/newsletter"><input type="hidden" name="__RequestVerificationToken" value="')
     b.slot(TOKEN)
@@ -293,9 +390,11 @@ def _noise_value(kind: str, rng: random.Random) -> str:
     if kind == DATE:
         return f"{rng.randint(1, 28)}/{rng.randint(1, 12)}/2026"
     if kind == RELATIVE:
-        return rng.choice([f"{rng.randint(2, 59)} minutes ago", f"{rng.randint(2, 23)} hours ago", f"{rng.randint(2, 6)} days ago"])
+        return rng.choice(
+            [f"{rng.randint(2, 59)} minutes ago", f"{rng.randint(2, 23)} hours ago", f"{rng.randint(2, 6)} days ago"]
+        )
     if kind == TOKEN:
-        return "%032x" % rng.getrandbits(128)
+        return f"{rng.getrandbits(128):032x}"
     if kind == COUNTER:
         return str(rng.randint(10, 99_999))
     if kind == ASSET:

@@ -166,9 +166,12 @@ _HRD_SUMMARY = re.compile(
 class Hrdwatch(Tool):
     name = "hrdwatch"
 
-    def __init__(self, workdir: Path, urls: list[str], timeout: float, python: str = sys.executable) -> None:
+    def __init__(
+        self, workdir: Path, urls: list[str], timeout: float, python: str = sys.executable, source: Path = REPO
+    ) -> None:
         super().__init__(workdir, urls, timeout)
         self.python = python
+        self.source = source  # the directory holding the hrdwatch package to run (a snapshot, or the repo)
         self.config = workdir / "hrdwatch.yaml"
         config = {
             "database": f"sqlite:///{self.store / 'hrdwatch.db'}",
@@ -178,7 +181,7 @@ class Hrdwatch(Tool):
         self.config.write_text(json.dumps(config, indent=1, ensure_ascii=False), "utf-8")  # JSON is YAML
 
     def env(self) -> dict[str, str]:
-        return {"PYTHONPATH": str(REPO)}
+        return {"PYTHONPATH": str(self.source)}
 
     def command(self, profile_to: Path | None = None) -> list[str]:
         args = ["-m", "hrdwatch", "--config", str(self.config), "crawl"]

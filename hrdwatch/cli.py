@@ -21,7 +21,8 @@ from rich.table import Table
 from rich.text import Text
 
 from hrdwatch import __version__
-from hrdwatch.config import ConfigError, LoadedConfig, load_config
+from hrdwatch.config import ConfigError, LoadedConfig, SourceConfig, load_config
+from hrdwatch.monitor import CrawlSummary
 from hrdwatch.notifier.channels import Channel
 from hrdwatch.storage.db import Database, StorageError
 
@@ -93,22 +94,42 @@ class _Group(click.Group):
     type=click.Choice(["DEBUG", "INFO", "WARNING", "ERROR"], case_sensitive=False),
     help="Logging detail.",
 )
+@click.option("--log-file", type=click.Path(dir_okay=False), default=None, help="Write logs to this file.")
+@click.option("--log-json", is_flag=True, help="Structured logs: one JSON object per line.")
 @click.version_option(__version__, prog_name="hrdwatch")
 @click.pass_context
-def main(ctx: click.Context, config_path: str | None, log_level: str) -> None:
+def main(ctx: click.Context, config_path: str | None, log_level: str, log_file: str | None, log_json: bool) -> None:
     """hrdwatch: watch human-rights sources and alert on relevant new text."""
-    logging.basicConfig(level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    handler: logging.Handler = logging.FileHandler(log_file, encoding="utf-8") if log_file else logging.StreamHandler()
+    handler.setFormatter(
+        JsonFormatter() if log_json else logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s")
+    )
+    logging.basicConfig(level=log_level.upper(), handlers=[handler], force=True)
     ctx.obj = Context(config_path)
     ctx.obj.log_level = log_level.upper()
 
 
+class JsonFormatter(logging.Formatter):
+    def format(self, record: logging.LogRecord) -> str:
+        entry = {
+            "time": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
+            "level": record.levelname,
+            "logger": record.name,
+            "message": record.getMessage(),
+        }
+        if record.exc_info:
+            entry["exception"] = self.formatException(record.exc_info)
+        return json.dumps(entry, ensure_ascii=False)
+
+
 @main.command()
 @click.argument("source_ids", nargs=-1)
+@click.option("--json", "as_json", is_flag=True, help="Print the summary as one JSON object.")
 @click.pass_obj
-def crawl(obj: Context, source_ids: tuple[str, ...]) -> None:
+def crawl(obj: Context, source_ids: tuple[str, ...], as_json: bool) -> None:
     """Re-crawl now all sources, or the named ones, and store what is new."""
-    from hrdwatch.crawler.run import run_crawl
-    from hrdwatch.monitor import Monitor, build_plans, sync_sources
+    from hrdwatch.monitor import sync_sources
+    from hrdwatch.storage.locks import acquire, holder_id, release
 
     config = obj.loaded.config
     chosen = [config.source(sid) for sid in source_ids] if source_ids else [s for s in config.sources if s.enabled]
@@ -119,8 +140,42 @@ def crawl(obj: Context, source_ids: tuple[str, ...]) -> None:
     channels = build_channels(config.notify)  # fails early on a bad channel configuration
     db = obj.db
     sync_sources(db, config.sources)
-    plans = build_plans(db, chosen)
-    monitor = Monitor(db, config, chosen, channels=[channel.key for channel in channels])
+    holder = holder_id()
+    ttl = config.run.crawl_timeout + 60
+    locked = [source for source in chosen if acquire(db, source.id, holder, ttl)]
+    skipped = [source.id for source in chosen if source not in locked]
+    try:
+        summary = _crawl_locked(obj, locked, channels) if locked else None
+    finally:
+        release(db, [source.id for source in locked], holder)
+    out = Console(highlight=False, soft_wrap=True)
+    if as_json:
+        record: dict[str, Any] = dict(summary.as_dict()) if summary else {}
+        record["skipped"] = skipped
+        record["error_messages"] = summary.errors if summary else []
+        click.echo(json.dumps(record, ensure_ascii=False))
+    elif summary is not None:
+        out.print(
+            f"Crawled {len(locked)} source(s): {summary.fetched} fetched, {summary.unchanged} unchanged, "
+            f"{summary.changed} changed, {summary.new_documents} new documents, {summary.alerts} alerts, "
+            f"{len(summary.errors)} errors.",
+            markup=False,
+        )
+        for error in summary.errors:
+            out.print(f"  error: {safe(error)}", markup=False)
+    for source_id in skipped:
+        click.echo(f"Skipped {source_id}: another process is crawling it.", err=True)
+    if channels and summary is not None:
+        _deliver(obj, channels, out, quiet=as_json)
+
+
+def _crawl_locked(obj: Context, chosen: list[SourceConfig], channels: Sequence[Channel]) -> CrawlSummary:
+    from hrdwatch.crawler.run import run_crawl
+    from hrdwatch.monitor import Monitor, build_plans
+
+    config = obj.loaded.config
+    plans = build_plans(obj.db, chosen)
+    monitor = Monitor(obj.db, config, chosen, channels=[channel.key for channel in channels])
     console = Console(stderr=True, highlight=False)
     count = 0
 
@@ -135,23 +190,15 @@ def crawl(obj: Context, source_ids: tuple[str, ...]) -> None:
     summary = monitor.finish()
     if console.is_terminal:
         console.print()
-    out = Console(highlight=False, soft_wrap=True)
-    out.print(
-        f"Crawled {len(chosen)} source(s): {summary.fetched} fetched, {summary.unchanged} unchanged, "
-        f"{summary.changed} changed, {summary.new_documents} new documents, {summary.alerts} alerts, "
-        f"{len(summary.errors)} errors.",
-        markup=False,
-    )
-    for error in summary.errors:
-        out.print(f"  error: {safe(error)}", markup=False)
-    if channels:
-        _deliver(obj, channels, out)
+    return summary
 
 
-def _deliver(obj: Context, channels: Sequence[Channel], out: Console) -> None:
+def _deliver(obj: Context, channels: Sequence[Channel], out: Console, quiet: bool = False) -> None:
     from hrdwatch.notifier.outbox import deliver
 
     report = deliver(obj.db, channels, obj.loaded.config.notify)
+    if quiet:
+        return
     out.print(
         f"Notifications: {report.sent} sent, {report.retrying} to retry, {report.failed} failed.",
         markup=False,
@@ -347,6 +394,28 @@ def show(obj: Context, alert_id: int) -> None:
     console.print()
     if change_rec:
         _print_change(console, change_rec)
+
+
+@main.command()
+@click.pass_obj
+def run(obj: Context) -> None:
+    """Run the service: crawl each source on its interval, send notifications, until SIGTERM."""
+    from hrdwatch.monitor import sync_sources
+    from hrdwatch.notifier.channels import build_channels
+    from hrdwatch.notifier.outbox import deliver
+    from hrdwatch.scheduler import Service, run_service
+
+    loaded = obj.loaded
+    db = obj.db
+    build_channels(loaded.config.notify)  # a bad channel configuration stops us now, not later
+    sync_sources(db, loaded.config.sources)
+
+    def deliver_all(config: Any) -> None:
+        channels = build_channels(config.notify)
+        if channels:
+            deliver(db, channels, config.notify)
+
+    run_service(Service(loaded.path, loaded.config, db, deliver_all))
 
 
 if __name__ == "__main__":  # pragma: no cover

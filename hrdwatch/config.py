@@ -213,8 +213,23 @@ class NotifySettings(_Strict):
         return parse_duration(value)
 
 
+class RunSettings(_Strict):
+    """How `hrdwatch run` drives crawls."""
+
+    max_parallel: int = Field(default=4, ge=1, le=64)  # crawls at once (each its own process)
+    crawl_timeout: float = 30 * 60.0  # a crawl running longer is killed and recorded as an error
+    notify_every: float = 60.0  # the delivery worker's own interval (retries)
+    jitter: float = Field(default=0.1, ge=0, le=0.5)  # fraction of a source's interval, at most 5 minutes
+
+    @field_validator("crawl_timeout", "notify_every", mode="before")
+    @classmethod
+    def _duration(cls, value: Any) -> float:
+        return parse_duration(value)
+
+
 class Config(_Strict):
     database: str | None = None
+    run: RunSettings = Field(default_factory=RunSettings)
     sources: tuple[SourceConfig, ...] = ()
     topics: dict[str, TopicSpec] = Field(default_factory=dict)
     crawl: CrawlSettings = Field(default_factory=CrawlSettings)

@@ -42,6 +42,7 @@ from hrdwatch.detect.judge import judge
 from hrdwatch.detect.relevance import Topic, compile_topics, score
 from hrdwatch.notifier.outbox import enqueue
 from hrdwatch.storage.db import Database, StorageError
+from hrdwatch.storage.locks import holder_id
 from hrdwatch.storage.models import (
     Alert,
     Blob,
@@ -163,7 +164,9 @@ class Monitor:
         self.summary = CrawlSummary()
         self._main_failed: set[str] = set()
         with db.transaction() as session:
-            run = CrawlRun(started_at=self.clock(), sources=sorted(self.sources), stats={}, errors=[])
+            run = CrawlRun(
+                started_at=self.clock(), sources=sorted(self.sources), holder=holder_id(), stats={}, errors=[]
+            )
             session.add(run)
             session.flush()
             self.summary.run_id = run.id

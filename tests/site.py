@@ -32,6 +32,9 @@ class Site:
     def __init__(self) -> None:
         self.pages: dict[str, Resource] = {}
         self.requests: list[tuple[str, str, dict[str, str]]] = []
+        self.times: dict[str, list[float]] = {}  # path → monotonic times of requests
+        self.in_flight: dict[str, int] = {}
+        self.max_in_flight: dict[str, int] = {}
         self._lock = threading.Lock()
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
@@ -69,6 +72,16 @@ class Site:
                 site.requests.append(("GET", self.path, dict(self.headers)))
                 with site._lock:
                     resource = site.pages.get(self.path)
+                    site.times.setdefault(self.path, []).append(time.monotonic())
+                    site.in_flight[self.path] = site.in_flight.get(self.path, 0) + 1
+                    site.max_in_flight[self.path] = max(site.max_in_flight.get(self.path, 0), site.in_flight[self.path])
+                try:
+                    self._get(resource)
+                finally:
+                    with site._lock:
+                        site.in_flight[self.path] -= 1
+
+            def _get(self, resource: Resource | None) -> None:
                 if resource is None:
                     self._send(404, b"<html><body><h1>Not found</h1></body></html>", "text/html")
                     return

@@ -163,6 +163,7 @@ class CrawlRun(Base):
     started_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     sources: Mapped[list[str]] = mapped_column(JSON)
+    holder: Mapped[str | None] = mapped_column(String(200))  # host:pid of the crawl process
     stats: Mapped[dict[str, int]] = mapped_column(JSON, default=dict)
     errors: Mapped[list[str]] = mapped_column(JSON, default=list)
 
@@ -202,3 +203,14 @@ class Delivery(Base):
     claimed_until: Mapped[datetime | None] = mapped_column(UTCDateTime)  # a worker is sending it
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_error: Mapped[str | None] = mapped_column(Text)
+
+
+class Lock(Base):
+    """A source being crawled: one process at a time, across processes and machines."""
+
+    __tablename__ = "locks"
+
+    source_id: Mapped[str] = mapped_column(String(80), primary_key=True)
+    holder: Mapped[str] = mapped_column(String(200))
+    acquired_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -1,0 +1,116 @@
+"""`hrdwatch run`: intervals of seconds against the local site."""
+
+from __future__ import annotations
+
+import signal
+import sqlite3
+import subprocess
+import time
+from itertools import pairwise
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import Hrdwatch
+from tests.site import Resource, Site, html
+
+PAGE = html(
+    "<main><p>The Office supports the justice reform in Albania with training for judges.</p></main>"
+).body.decode()
+
+
+def start(hrdwatch: Hrdwatch, *extra: str) -> subprocess.Popen[str]:
+    return hrdwatch.popen("--log-level", "INFO", *extra, "run")
+
+
+def stop(proc: subprocess.Popen[str], timeout: float = 15) -> tuple[str, str, float]:
+    began = time.monotonic()
+    proc.send_signal(signal.SIGTERM)
+    out, err = proc.communicate(timeout=timeout)
+    return out, err, time.monotonic() - began
+
+
+def consistent(db_path: Path) -> None:
+    db = sqlite3.connect(db_path)
+    assert db.execute("pragma integrity_check").fetchone()[0] == "ok"
+    assert db.execute("select count(*) from locks").fetchone()[0] == 0
+    assert db.execute("select count(*) from crawl_runs where finished_at is null").fetchone()[0] == 0
+    db.close()
+
+
+def test_runs_on_time_and_a_hanging_crawl_does_not_stop_the_others(
+    site: Site, hrdwatch: Hrdwatch, tmp_path: Path
+) -> None:
+    site["/fast"] = PAGE
+    site["/hang"] = Resource(PAGE.encode(), delay=40)
+    hrdwatch.write_config(
+        [
+            {"id": "fast", "url": site.url("/fast"), "every": "3s"},
+            {"id": "hang", "url": site.url("/hang"), "every": "3s"},
+        ],
+        run={"crawl_timeout": "12s", "jitter": 0},
+        crawl={"delay": 0, "retries": 0, "timeout": "60s"},
+    )
+    proc = start(hrdwatch)
+    time.sleep(30)
+    _out, err, took = stop(proc)
+    assert took < 12, err
+    times = site.times["/fast"]
+    assert len(times) >= 3, err  # every 3 s, or back to back when a crawl (a process) takes longer
+    gaps = [b - a for a, b in pairwise(times)]
+    assert max(gaps) < 12, gaps
+    assert "crawl killed after the time limit" in err
+    assert "crawl source=fast" in err
+    db = sqlite3.connect(tmp_path / "hrdwatch.db")
+    row = db.execute("select consecutive_errors, last_error from sources where id='hang'").fetchone()
+    assert row[0] >= 1 and "time limit" in row[1]
+    db.close()
+    consistent(tmp_path / "hrdwatch.db")
+
+
+def test_sighup_adds_a_source_and_sigterm_stops_cleanly(site: Site, hrdwatch: Hrdwatch, tmp_path: Path) -> None:
+    site["/a"] = PAGE
+    site["/b"] = PAGE
+    sources = [{"id": "a", "url": site.url("/a"), "every": "1h"}]
+    hrdwatch.write_config(sources, run={"jitter": 0})
+    proc = start(hrdwatch)
+    time.sleep(6)
+    assert len(site.times.get("/a", [])) == 1  # caught up once at start, then not before an hour
+    hrdwatch.write_config([*sources, {"id": "b", "url": site.url("/b"), "every": "2s"}], run={"jitter": 0})
+    proc.send_signal(signal.SIGHUP)
+    time.sleep(8)
+    _out, err, took = stop(proc)
+    assert "configuration reloaded" in err
+    assert len(site.times.get("/b", [])) >= 2, err
+    assert took < 10
+    consistent(tmp_path / "hrdwatch.db")
+
+
+def test_catch_up_only_for_overdue_sources(site: Site, hrdwatch: Hrdwatch) -> None:
+    site["/a"] = PAGE
+    hrdwatch.write_config([{"id": "a", "url": site.url("/a"), "every": "1h"}])
+    hrdwatch.run("crawl")
+    proc = start(hrdwatch)
+    time.sleep(5)
+    stop(proc)
+    assert len(site.times["/a"]) == 1  # crawled 5 s ago by hand: not due for an hour
+
+
+@pytest.mark.parametrize("manual", [False, True])
+def test_never_two_crawls_of_one_source(site: Site, hrdwatch: Hrdwatch, tmp_path: Path, manual: bool) -> None:
+    site["/slow"] = Resource(PAGE.encode(), delay=4)
+    hrdwatch.write_config([{"id": "slow", "url": site.url("/slow"), "every": "1s"}], run={"jitter": 0})
+    first = start(hrdwatch)
+    if manual:
+        time.sleep(3)
+        skipped = [hrdwatch.run("crawl", check=False) for _ in range(3)]
+        assert any("another process is crawling it" in p.stderr for p in skipped)
+    else:
+        second = start(hrdwatch)
+        time.sleep(12)
+        stop(second)
+    time.sleep(2)
+    stop(first)
+    assert len(site.times["/slow"]) >= (1 if manual else 2)
+    assert site.max_in_flight["/slow"] == 1
+    consistent(tmp_path / "hrdwatch.db")
