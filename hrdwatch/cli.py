@@ -12,7 +12,7 @@ import re
 import sys
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import click
@@ -314,7 +314,10 @@ def sources(obj: Context) -> None:
     sync_sources(obj.db, config.sources)
     from hrdwatch.storage.queries import failed_deliveries_by_source
 
-    table = Table("source", "kind", "last crawl", "last change", "last alert", "errors", "last error", "failed sends")
+    table = Table(
+        "source", "kind", "last crawl", "next run", "last change", "last alert", "errors", "last error", "failed sends"
+    )
+    now = datetime.now(UTC)
     with obj.db.transaction() as session:
         failed = failed_deliveries_by_source(session)
         for source in config.sources:
@@ -325,6 +328,7 @@ def sources(obj: Context) -> None:
                 source.id,
                 source.kind,
                 iso(row.last_crawl_at) or "never",
+                _next_run(row.last_crawl_at, source.every, now) if source.enabled else "disabled",
                 iso(row.last_change_at) or "-",
                 iso(row.last_alert_at) or "-",
                 str(row.consecutive_errors),
@@ -332,6 +336,13 @@ def sources(obj: Context) -> None:
                 str(failed.get(source.id, 0)),
             )
     Console(highlight=False).print(table)
+
+
+def _next_run(last: datetime | None, every: float, now: datetime) -> str:
+    """When `hrdwatch run` plans the next crawl (± its jitter): an interval after the last one."""
+    if last is None or last + timedelta(seconds=every) <= now:
+        return "due now"
+    return iso(last + timedelta(seconds=every)) or "-"
 
 
 @main.command()
