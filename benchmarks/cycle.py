@@ -322,6 +322,8 @@ def summarise_profile(base: Path, python: str, top: int = 25) -> str:
 
 
 def _short(filename: str) -> str:
+    if "/hrdwatch/" in filename:  # the repository's package or a snapshot of it
+        return "hrdwatch/" + filename.rsplit("/hrdwatch/", 1)[1]
     for marker in ("site-packages/", "/work/main/", "lib/python3.11/"):
         if marker in filename:
             return filename.split(marker, 1)[1]
@@ -332,9 +334,11 @@ def _package(filename: str) -> str:
     short = _short(filename)
     if short.startswith("hrdwatch/"):
         return short.removesuffix(".py")
-    if "/" in short:
-        return short.split("/", 1)[0]
-    return short or "(builtins)"
+    if short.startswith("<"):
+        return "(builtins)"
+    if "/" in short.strip("/"):
+        return short.strip("/").split("/", 1)[0]
+    return short
 
 
 # --- runs -------------------------------------------------------------------------------------

@@ -49,8 +49,9 @@ def child_env(extra: dict[str, str] | None = None) -> dict[str, str]:
     """The environment for a monitor: no proxies (traffic stays on loopback), quiet, isolated."""
     env = {k: v for k, v in os.environ.items() if "proxy" not in k.lower()}
     env["NO_PROXY"] = env["no_proxy"] = "*"
+    # the machine's own PYTHONDONTWRITEBYTECODE (if any) is kept: hrdwatch/ then recompiles its
+    # sources at each start (~0.1 s), and no __pycache__ is written into the repository
     env.pop("HRDWATCH_CONFIG", None)
-    env["PYTHONDONTWRITEBYTECODE"] = "1"
     env.setdefault("PYTHONHASHSEED", "0")
     env["TERM"] = "dumb"
     env["COLUMNS"] = "200"

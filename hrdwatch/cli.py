@@ -21,7 +21,7 @@ from rich.table import Table
 from rich.text import Text
 
 from hrdwatch import __version__
-from hrdwatch.config import ConfigError, LoadedConfig, SourceConfig, load_config
+from hrdwatch.config import ConfigError, LoadedConfig, SourceConfig, load_config, parse_config
 from hrdwatch.monitor import CrawlSummary
 from hrdwatch.notifier.channels import Channel
 from hrdwatch.storage.db import Database, StorageError
@@ -405,6 +405,68 @@ def show(obj: Context, alert_id: int) -> None:
     console.print()
     if change_rec:
         _print_change(console, change_rec)
+
+
+@main.command()
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(file_okay=False),
+    default="hrdwatch-demo",
+    show_default=True,
+    help="Folder for the demo's configuration, email (.eml) and webhook JSON.",
+)
+@click.option("--database", default=None, help="SQLAlchemy URL (default: a temporary SQLite file).")
+def demo(out_dir: str, database: str | None) -> None:
+    """A complete offline run on bundled sample pages served on 127.0.0.1."""
+    from pathlib import Path
+
+    from hrdwatch.demo import run_demo
+
+    sys.exit(run_demo(Path(out_dir), database, lambda line: click.echo(safe(line))))
+
+
+@main.command()
+@click.argument("path", type=click.Path(dir_okay=False), default="hrdwatch.yaml")
+@click.option("--force", is_flag=True, help="Overwrite an existing file.")
+def init(path: str, force: bool) -> None:
+    """Write the built-in configuration (the Albanian HRD-mechanism sources) as an editable file."""
+    from pathlib import Path
+
+    from hrdwatch.defaults import default_config_text
+
+    target = Path(path)
+    if target.exists() and not force:
+        raise click.ClickException(f"{target} exists; use --force to overwrite it")
+    target.write_text(default_config_text(), encoding="utf-8")
+    click.echo(f"Wrote {target}. Edit it, then: hrdwatch --config {target} check SOURCE_ID")
+
+
+@main.command()
+@click.argument("target")
+@click.option(
+    "--kind", type=click.Choice(["page", "listing", "feed"]), help="For a URL: how to read it (default page)."
+)
+@click.option("--select", help="For a URL: CSS selector of the part to watch.")
+@click.option("--follow", help="For a URL (listing): regex of document links.")
+@click.pass_obj
+def check(obj: Context, target: str, kind: str | None, select: str | None, follow: str | None) -> None:
+    """Fetch one source (an id or a URL) now, store nothing, and show what would be watched."""
+    from hrdwatch.check import check_source
+
+    config = obj.loaded.config
+    if re.match(r"^https?://", target):
+        data: dict[str, Any] = {"id": "check", "url": target, "kind": kind or "page"}
+        if select:
+            data["select"] = select
+        if follow:
+            data["follow"] = follow
+        source = parse_config({"sources": [data]}, "check").sources[0]
+    else:
+        source = config.source(target)
+    console = Console(highlight=False, soft_wrap=True)
+    for line in check_source(source, config):
+        console.print(line)
 
 
 @main.command()

@@ -28,16 +28,7 @@ from hrdwatch.crawler.results import (
     SourcePlan,
 )
 from hrdwatch.detect.diff import Unit, content_hash, fault, new_units, shape, shapes, units_of
-from hrdwatch.detect.extract import (
-    Block,
-    ExtractionError,
-    FeedEntry,
-    Page,
-    decode,
-    extract_feed,
-    extract_html,
-    extract_pdf,
-)
+from hrdwatch.detect.extract import Block, ExtractionError, FeedEntry, Page, extract_document, extract_feed
 from hrdwatch.detect.judge import judge
 from hrdwatch.detect.relevance import Topic, compile_topics, score
 from hrdwatch.notifier.outbox import enqueue
@@ -336,7 +327,13 @@ class Monitor:
                 self.summary.unchanged += 1
                 return
             try:
-                page = self._extract(result, source if role == "page" else None)
+                page = extract_document(
+                    result.body,
+                    result.headers.get("content-type", ""),
+                    result.url,
+                    select=source.select if role == "page" else None,
+                    exclude=source.exclude if role == "page" else (),
+                )
             except ExtractionError as exc:
                 self._failed_processing(session, doc, result, str(exc))
                 return
@@ -378,18 +375,6 @@ class Monitor:
             doc.suspect_count += 1
             if doc.suspect_count >= MAX_DOCUMENT_FAILURES:
                 doc.fetched_at = self.clock()
-
-    def _extract(self, result: Fetched, source: SourceConfig | None) -> Page:
-        content_type = result.headers.get("content-type", "").lower()
-        if "pdf" in content_type or result.body[:5] == b"%PDF-":
-            return extract_pdf(result.body)
-        text = decode(result.body, content_type or None)
-        return extract_html(
-            text,
-            result.url,
-            select=source.select if source else None,
-            exclude=source.exclude if source else (),
-        )
 
     def _store_version(
         self,

@@ -220,3 +220,12 @@ def test_killed_while_delivering_loses_nothing(site: Site, hrdwatch: Hrdwatch, h
     assert delivered == alert_ids
     db = sqlite3.connect(tmp_path / "hrdwatch.db")
     assert db.execute("select count(*) from deliveries where status != 'sent'").fetchone()[0] == 0
+
+
+def test_apprise_channel_delivers(site: Site, hrdwatch: Hrdwatch, hook: WebhookReceiver) -> None:
+    port = hook.url.split(":")[2].split("/")[0]
+    setup(site, hrdwatch, {"apprise": [f"json://127.0.0.1:{port}/hook"]})
+    assert "1 sent" in hrdwatch.run("crawl").stdout
+    [request] = hook.requests
+    assert NEWS in request["json"]["message"]
+    assert "hrd-mechanism" in request["json"]["title"]

@@ -75,3 +75,4 @@ class SourcePlan:
     max_new_documents: int = 25
     known: frozenset[str] = frozenset()  # document keys already known (listings)
     pending: tuple[PendingDocument, ...] = ()  # known but not yet fetched successfully
+    dry_run: bool = False  # `hrdwatch check`: read the source itself, fetch no documents

@@ -122,8 +122,9 @@ class WatchSpider(scrapy.Spider):
             response.status,
             headers_of(response),
         )
-        for url, _text in fetch_now:
-            yield self._document_request(plan, url, url, baseline)
+        if not plan.dry_run:
+            for url, _text in fetch_now:
+                yield self._document_request(plan, url, url, baseline)
 
     def parse_document(self, response: Response) -> Iterator[Any]:
         plan: SourcePlan = response.meta["plan"]

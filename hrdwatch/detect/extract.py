@@ -353,6 +353,16 @@ def absolute_url(base: str, href: str) -> str | None:
     return urlunsplit((parts.scheme, parts.netloc.lower(), parts.path or "/", parts.query, ""))
 
 
+def extract_document(
+    body: bytes, content_type: str, url: str, select: str | None = None, exclude: Iterable[str] = ()
+) -> Page:
+    """A fetched HTML page or PDF as blocks (the region ``select`` names, minus ``exclude``)."""
+    content_type = content_type.lower()
+    if "pdf" in content_type or body[:5] == b"%PDF-":
+        return extract_pdf(body)
+    return extract_html(decode(body, content_type or None), url, select=select, exclude=exclude)
+
+
 def html_to_text(fragment: str) -> str:
     """Plain text of an HTML fragment (a feed summary)."""
     if "<" not in fragment:

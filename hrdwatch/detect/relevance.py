@@ -121,9 +121,18 @@ class Score:
 
     @property
     def terms(self) -> list[str]:
+        """The matched text, once each; a match inside a longer one is left out."""
         seen: dict[str, None] = {}
         for match in self.matches:
-            seen.setdefault(match.term.lower(), None)
+            inside = any(
+                other is not match
+                and other.start <= match.start
+                and match.end <= other.end
+                and (other.end - other.start) > (match.end - match.start)
+                for other in self.matches
+            )
+            if not inside:
+                seen.setdefault(match.term.lower(), None)
         return list(seen)
 
 
