@@ -406,7 +406,9 @@ def run_size(args: argparse.Namespace, n: int, tools: list[str], workroot: Path)
 # each period (site.render(...) as in soak()), and sample the process's RSS once per cycle
 # with benchmarks.tools.read_rss_kib(pid) (VmRSS, and VmHWM for the peak). Then stop it.
 def soak_with_scheduler(args: argparse.Namespace, n: int, workroot: Path) -> list[dict[str, Any]]:
-    raise NotImplementedError("`hrdwatch run` does not exist yet: use --soak-runner crawl (see HOOK(hrdwatch run))")
+    raise NotImplementedError(
+        "the `hrdwatch run` soak is not wired yet: use --soak-runner crawl (see HOOK(hrdwatch run))"
+    )
 
 
 def soak(args: argparse.Namespace, n: int, tools: list[str], workroot: Path) -> list[dict[str, Any]]:
@@ -528,7 +530,11 @@ def main(argv: list[str] | None = None) -> int:
     started = time.perf_counter()
     try:
         if args.soak:
-            soak_records = soak(args, args.n[0], tools, workroot)
+            try:
+                soak_records = soak(args, args.n[0], tools, workroot)
+            except NotImplementedError as exc:
+                print(exc, file=sys.stderr)
+                return 2
         else:
             for n in args.n:
                 rows.extend(run_size(args, n, tools, workroot))

@@ -25,6 +25,7 @@ from hrdwatch.config import ConfigError, LoadedConfig, SourceConfig, load_config
 from hrdwatch.monitor import CrawlSummary
 from hrdwatch.notifier.channels import Channel
 from hrdwatch.storage.db import Database, StorageError
+from hrdwatch.storage.schema import SchemaOutdated
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 
@@ -67,6 +68,9 @@ def _errors() -> Iterator[None]:
         click.echo(f"Error in configuration: {exc}", err=True)
         click.echo("Fix the configuration and run the command again.", err=True)
         sys.exit(2)
+    except SchemaOutdated as exc:
+        click.echo(f"Error: {exc}", err=True)
+        sys.exit(3)
     except StorageError as exc:
         click.echo(f"Error: {exc}", err=True)
         click.echo("Check the 'database' setting and that the database is reachable.", err=True)
@@ -304,37 +308,56 @@ def _parse_since(since: str | None) -> datetime | None:
 
 
 @main.command()
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per source.")
 @click.pass_obj
-def sources(obj: Context) -> None:
-    """Each source with its last crawl, change, alert and errors."""
+def sources(obj: Context, as_json: bool) -> None:
+    """Each source with its last crawl, next run, last change and alert, and errors."""
     from hrdwatch.monitor import sync_sources
     from hrdwatch.storage.models import Source
+    from hrdwatch.storage.queries import failed_deliveries_by_source
 
     config = obj.loaded.config
     sync_sources(obj.db, config.sources)
-    from hrdwatch.storage.queries import failed_deliveries_by_source
-
-    table = Table(
-        "source", "kind", "last crawl", "next run", "last change", "last alert", "errors", "last error", "failed sends"
-    )
     now = datetime.now(UTC)
+    records: list[dict[str, Any]] = []
     with obj.db.transaction() as session:
         failed = failed_deliveries_by_source(session)
         for source in config.sources:
             row = session.get(Source, source.id)
             if row is None:
                 continue
-            table.add_row(
-                source.id,
-                source.kind,
-                iso(row.last_crawl_at) or "never",
-                _next_run(row.last_crawl_at, source.every, now) if source.enabled else "disabled",
-                iso(row.last_change_at) or "-",
-                iso(row.last_alert_at) or "-",
-                str(row.consecutive_errors),
-                Text(safe(row.last_error or "")),
-                str(failed.get(source.id, 0)),
+            records.append(
+                {
+                    "id": source.id,
+                    "kind": source.kind,
+                    "url": source.url,
+                    "last_crawl": iso(row.last_crawl_at),
+                    "next_run": _next_run(row.last_crawl_at, source.every, now) if source.enabled else "disabled",
+                    "last_change": iso(row.last_change_at),
+                    "last_alert": iso(row.last_alert_at),
+                    "consecutive_errors": row.consecutive_errors,
+                    "last_error": row.last_error,
+                    "failed_deliveries": failed.get(source.id, 0),
+                }
             )
+    if as_json:
+        for record in records:
+            click.echo(json.dumps(record, ensure_ascii=False))
+        return
+    table = Table(
+        "source", "last crawl", "next run", "last change", "last alert", "errors", "last error", "failed sends"
+    )
+    for r in records:
+        table.add_row(
+            f"{r['id']} ({r['kind']})",
+            r["last_crawl"] or "never",
+            r["next_run"],
+            r["last_change"] or "-",
+            r["last_alert"] or "-",
+            str(r["consecutive_errors"]),
+            Text(safe(r["last_error"] or "")),
+            str(r["failed_deliveries"]),
+        )
     Console(highlight=False).print(table)
 
 
@@ -489,6 +512,36 @@ def run(obj: Context) -> None:
             deliver(db, channels, config.notify)
 
     run_service(Service(loaded.path, loaded.config, db, deliver_all))
+
+
+@main.group()
+def db() -> None:
+    """Database schema and housekeeping."""
+
+
+@db.command("upgrade")
+@click.pass_obj
+def db_upgrade(obj: Context) -> None:
+    """Create the schema, or upgrade it to this version of hrdwatch."""
+    from hrdwatch.storage.schema import current_revision, head_revision, upgrade
+
+    database = Database(obj.loaded.config.database_url(), check_schema=False)
+    before = current_revision(database.engine)
+    upgrade(database.engine)
+    click.echo(f"Database {database.describe()}: {before or 'empty'} → {head_revision(database.engine)}")
+
+
+@db.command("current")
+@click.pass_obj
+def db_current(obj: Context) -> None:
+    """Show the schema revision of the database and the one this hrdwatch needs."""
+    from hrdwatch.storage.schema import current_revision, head_revision
+
+    database = Database(obj.loaded.config.database_url(), check_schema=False)
+    current = current_revision(database.engine)
+    head = head_revision(database.engine)
+    state = "up to date" if current == head else "run 'hrdwatch db upgrade'"
+    click.echo(f"{current or 'empty'} (this hrdwatch needs {head}: {state})")
 
 
 if __name__ == "__main__":  # pragma: no cover

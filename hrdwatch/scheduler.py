@@ -152,8 +152,11 @@ class Service:
             self._killed(source_id, proc.pid, f"crawl process exited with {proc.returncode}: {err.strip()[-300:]}")
             return
         summary = _last_json(out)
+        if summary.get("skipped"):
+            log.info("crawl source=%s skipped: another process is crawling it", source_id)
+            return
         log.info(
-            "crawl source=%s duration=%.1fs fetched=%s changed=%s new_documents=%s alerts=%s errors=%s%s",
+            "crawl source=%s duration=%.1fs fetched=%s changed=%s new_documents=%s alerts=%s errors=%s",
             source_id,
             duration,
             summary.get("fetched"),
@@ -161,7 +164,6 @@ class Service:
             summary.get("new_documents"),
             summary.get("alerts"),
             summary.get("errors"),
-            " skipped=locked" if summary.get("skipped") else "",
         )
 
     def _killed(self, source_id: str, pid: int, message: str) -> None:

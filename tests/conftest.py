@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 import yaml
 
+from tests.pg import Postgres
 from tests.site import Site
 
 
@@ -62,11 +63,56 @@ class Hrdwatch:
             env=env,
         )
 
+    def sources(self) -> dict[str, dict[str, Any]]:
+        out = self.run("sources", "--json").stdout
+        return {record["id"]: record for record in map(json.loads, out.splitlines())}
+
     def alerts(self, *args: str) -> list[dict[str, Any]]:
         out = self.run("alerts", "--json", *args).stdout
         return [json.loads(line) for line in out.splitlines() if line.strip()]
 
 
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[Postgres]:
+    try:
+        server = Postgres.start()
+    except (RuntimeError, subprocess.CalledProcessError) as exc:
+        detail = getattr(exc, "stderr", "") or ""
+        pytest.skip(f"PostgreSQL not available for the tests: {exc} {detail}".strip())
+    yield server
+    server.stop()
+
+
+@pytest.fixture(params=["sqlite"])
+def backend(request: pytest.FixtureRequest) -> str:
+    """The database under test; modules run on both with
+    `pytestmark = pytest.mark.parametrize("backend", BACKENDS, indirect=True)`."""
+    return str(request.param)
+
+
+BACKENDS = ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
+
+
 @pytest.fixture
-def hrdwatch(tmp_path: Path) -> Hrdwatch:
-    return Hrdwatch(tmp_path / "hrdwatch.yaml", f"sqlite:///{tmp_path / 'hrdwatch.db'}")
+def db_url(tmp_path: Path, backend: str, request: pytest.FixtureRequest) -> str:
+    if backend == "postgresql":
+        server: Postgres = request.getfixturevalue("postgres")
+        return server.new_database()
+    return f"sqlite:///{tmp_path / 'hrdwatch.db'}"
+
+
+@pytest.fixture
+def hrdwatch(tmp_path: Path, db_url: str) -> Hrdwatch:
+    return Hrdwatch(tmp_path / "hrdwatch.yaml", db_url)
+
+
+def query(url: str, sql: str) -> list[tuple[Any, ...]]:
+    """Rows of a query on the database under test (either backend)."""
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(url)
+    try:
+        with engine.connect() as connection:
+            return [tuple(row) for row in connection.execute(text(sql))]
+    finally:
+        engine.dispose()

@@ -1,7 +1,11 @@
 from __future__ import annotations
 
-from tests.conftest import Hrdwatch
+import pytest
+
+from tests.conftest import BACKENDS, Hrdwatch
 from tests.site import Site, html
+
+pytestmark = pytest.mark.parametrize("backend", BACKENDS, indirect=True)
 
 CHROME = "<nav><a href='/a'>Kreu</a> <a href='/b'>Nënkomisioni për të Drejtat e Njeriut</a></nav>"
 

@@ -9,23 +9,33 @@ from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError, OperationalError, SQLAlchemyError
+from sqlalchemy.exc import ArgumentError, InterfaceError, OperationalError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
-from hrdwatch.storage.models import Base
+from hrdwatch.storage.schema import ensure_current
 
 
 class StorageError(Exception):
     """The database cannot be opened or used."""
 
 
+# The one SQLite-only piece of SQL in hrdwatch: WAL (readers do not block the writer),
+# a generous busy timeout (several processes share the file), enforced foreign keys, and
+# real transactions: the sqlite3 module would otherwise commit DDL as it goes (a second
+# process could see half a schema) and start transactions late; BEGIN IMMEDIATE takes the
+# write lock up front, so concurrent writers wait (busy timeout) instead of failing.
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA busy_timeout=30000")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.close()
+
+
+def _sqlite_begin(connection: Any) -> None:
+    connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def open_engine(url: str) -> Engine:
@@ -46,25 +56,28 @@ def open_engine(url: str) -> Engine:
         raise StorageError(f"cannot use database {parsed.render_as_string(hide_password=True)}: {exc}") from None
     if parsed.get_backend_name() == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas)
+        event.listen(engine, "begin", _sqlite_begin)
     return engine
 
 
-def create_schema(engine: Engine) -> None:
-    try:
-        Base.metadata.create_all(engine)
-    except OperationalError as exc:
-        raise StorageError(
-            f"cannot open database {engine.url.render_as_string(hide_password=True)}: {exc.orig}"
-        ) from None
-
-
 class Database:
-    """An engine and its sessions; the one handle the rest of the program is given."""
+    """An engine and its sessions; the one handle the rest of the program is given.
 
-    def __init__(self, url: str) -> None:
+    With ``check_schema`` (the default) an empty database gets the current schema and an
+    older one is refused (:class:`SchemaOutdated`); `hrdwatch db` opens it without the check.
+    """
+
+    def __init__(self, url: str, check_schema: bool = True) -> None:
         self.engine = open_engine(url)
-        create_schema(self.engine)
+        if check_schema:
+            try:
+                ensure_current(self.engine)
+            except (OperationalError, InterfaceError) as exc:
+                raise StorageError(f"cannot open database {self.describe()}: {exc.orig}") from None
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+
+    def describe(self) -> str:
+        return self.engine.url.render_as_string(hide_password=True)
 
     @contextmanager
     def transaction(self) -> Iterator[Session]:
