@@ -514,6 +514,26 @@ def run(obj: Context) -> None:
     run_service(Service(loaded.path, loaded.config, db, deliver_all))
 
 
+@main.command()
+@click.argument("source_id")
+@click.option("--since", help="Only snapshots fetched at or after this ISO 8601 time.")
+@click.option("--format", "fmt", type=click.Choice(["warc", "json"]), default="warc", show_default=True)
+@click.option(
+    "--output", "-o", type=click.Path(dir_okay=False), help="File to write (default: SOURCE_ID.warc.gz or .jsonl)."
+)
+@click.pass_obj
+def export(obj: Context, source_id: str, since: str | None, fmt: str, output: str | None) -> None:
+    """Export a source's stored snapshots as evidence (WARC or JSON lines)."""
+    from hrdwatch.storage.evidence import snapshots, write_json, write_warc
+
+    obj.loaded.config.source(source_id)
+    target = output or f"{source_id}.{'warc.gz' if fmt == 'warc' else 'jsonl'}"
+    with open(target, "wb") as out:
+        writer = write_warc if fmt == "warc" else write_json
+        count = writer(snapshots(obj.db, source_id, _parse_since(since)), out)
+    click.echo(f"Wrote {count} snapshots of {source_id} to {target}.")
+
+
 @main.group()
 def db() -> None:
     """Database schema and housekeeping."""
@@ -529,6 +549,18 @@ def db_upgrade(obj: Context) -> None:
     before = current_revision(database.engine)
     upgrade(database.engine)
     click.echo(f"Database {database.describe()}: {before or 'empty'} → {head_revision(database.engine)}")
+
+
+@db.command("prune")
+@click.option("--dry-run", is_flag=True, help="Only say what would be removed.")
+@click.pass_obj
+def db_prune(obj: Context, dry_run: bool) -> None:
+    """Apply the retention policy ('retention:' in the configuration)."""
+    from hrdwatch.storage.retention import prune
+
+    report = prune(obj.db, obj.loaded.config.retention, dry_run=dry_run)
+    verb = "Would remove" if dry_run else "Removed"
+    click.echo(f"{verb} {report.snapshots} snapshots and {report.blobs} stored bodies ({report.blob_bytes} bytes).")
 
 
 @db.command("current")

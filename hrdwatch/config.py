@@ -227,8 +227,22 @@ class RunSettings(_Strict):
         return parse_duration(value)
 
 
+class RetentionSettings(_Strict):
+    """What `hrdwatch db prune` keeps. Snapshots that carried a change and each document's
+    latest snapshot are always kept, and so is every sentence fingerprint ("already seen")."""
+
+    keep_last: int = Field(default=10, ge=0)  # other snapshots kept per document, newest first
+    max_age: float | None = None  # drop other snapshots older than this, even within keep_last
+
+    @field_validator("max_age", mode="before")
+    @classmethod
+    def _duration(cls, value: Any) -> float | None:
+        return None if value is None else parse_duration(value)
+
+
 class Config(_Strict):
     database: str | None = None
+    retention: RetentionSettings = Field(default_factory=RetentionSettings)
     run: RunSettings = Field(default_factory=RunSettings)
     sources: tuple[SourceConfig, ...] = ()
     topics: dict[str, TopicSpec] = Field(default_factory=dict)
