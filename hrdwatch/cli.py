@@ -133,7 +133,7 @@ class JsonFormatter(logging.Formatter):
 def crawl(obj: Context, source_ids: tuple[str, ...], as_json: bool) -> None:
     """Re-crawl now all sources, or the named ones, and store what is new."""
     from hrdwatch.monitor import sync_sources
-    from hrdwatch.storage.locks import acquire, holder_id, release
+    from hrdwatch.storage.locks import acquire_many, holder_id, release
 
     config = obj.loaded.config
     chosen = [config.source(sid) for sid in source_ids] if source_ids else [s for s in config.sources if s.enabled]
@@ -146,8 +146,9 @@ def crawl(obj: Context, source_ids: tuple[str, ...], as_json: bool) -> None:
     sync_sources(db, config.sources)
     holder = holder_id()
     ttl = config.run.crawl_timeout + 60
-    locked = [source for source in chosen if acquire(db, source.id, holder, ttl)]
-    skipped = [source.id for source in chosen if source not in locked]
+    got = acquire_many(db, [source.id for source in chosen], holder, ttl)
+    locked = [source for source in chosen if source.id in got]
+    skipped = [source.id for source in chosen if source.id not in got]
     try:
         summary = _crawl_locked(obj, locked, channels) if locked else None
     finally:

@@ -77,6 +77,14 @@ class CrawlSummary:
         }
 
 
+def blocks_hash(page: Page) -> str:
+    digest = hashlib.blake2b(digest_size=16)
+    for block in page.blocks:
+        digest.update(block.text.encode("utf-8", "surrogatepass"))
+        digest.update(b"\x00")
+    return digest.hexdigest()
+
+
 def sync_sources(db: Database, sources: Iterable[SourceConfig]) -> None:
     """Make the sources table match the configuration (a changed URL or kind starts a new baseline)."""
     with db.transaction() as session:
@@ -337,6 +345,14 @@ class Monitor:
             except ExtractionError as exc:
                 self._failed_processing(session, doc, result, str(exc))
                 return
+            text_hash = blocks_hash(page)
+            if text_hash == doc.blocks_hash and doc.content_hash is not None and not page.truncated:
+                # The same text as last time, only the markup around it changed.
+                doc.fetched_at, doc.body_hash = now, body_hash
+                doc.etag = result.headers.get("etag")
+                doc.last_modified = result.headers.get("last-modified")
+                self.summary.unchanged += 1
+                return
             units = units_of(page.blocks)
             problem = fault(page, units, doc.sentence_count)
             digest = content_hash(units)
@@ -344,6 +360,7 @@ class Monitor:
                 self._failed_processing(session, doc, result, problem)
                 return
             doc.suspect_hash, doc.suspect_count = None, 0
+            doc.blocks_hash = text_hash
             doc.etag = result.headers.get("etag")
             doc.last_modified = result.headers.get("last-modified")
             doc.body_hash = body_hash

@@ -34,7 +34,7 @@ def test_upgrade_from_the_first_migration_keeps_data(hrdwatch: Hrdwatch) -> None
     assert "run 'hrdwatch db upgrade'" in refused.stderr
     assert "0001" in hrdwatch.run("db", "current").stdout
 
-    assert "0001 → 0002" in hrdwatch.run("db", "upgrade").stdout
+    assert "0001 → 0003" in hrdwatch.run("db", "upgrade").stdout
     engine = create_engine(hrdwatch.db_url)
     assert current_revision(engine) == head_revision(engine)
     engine.dispose()

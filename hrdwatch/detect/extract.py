@@ -55,34 +55,45 @@ class FeedEntry:
 # --- decoding --------------------------------------------------------------------------
 
 
-def decode(body: bytes, declared: str | None = None) -> str:
-    """Bytes to text: declared charset, then the document's own meta, then detection."""
+_CHARSET = re.compile(r"charset\s*=\s*[\"']?([\w.:-]+)", re.IGNORECASE)
+_BINARY_CHARS = re.compile("[\x00-\x08\x0e-\x1f\ufffd]")
+_FALLBACK_ENCODINGS = ["windows-1250", "iso-8859-2", "windows-1252"]  # Albanian pages in the wild
+
+
+def charset_of(content_type: str | None) -> str | None:
+    match = _CHARSET.search(content_type or "")
+    return match.group(1).lower() if match else None
+
+
+def decode(body: bytes, content_type: str | None = None) -> str:
+    """Bytes to text. Valid UTF-8 is taken as UTF-8 whatever the page declares (other
+    encodings of Albanian text are not valid UTF-8); otherwise the declared charset, the
+    document's own meta tag, then windows-1250/ISO-8859-2/windows-1252 in that order."""
     if not body:
         return ""
-    sample = body[:4096]
-    if sample.count(b"\x00") > 8:
+    if body[:4096].count(b"\x00") > 8:
         raise ExtractionError("binary content (NUL bytes), not a text page")
-    candidates = [declared] if declared else []
-    dammit = UnicodeDammit(body, candidates, is_html=True)
-    text = dammit.unicode_markup
-    if text is None:
-        raise ExtractionError("cannot decode the page text in any known character set")
-    # A declared UTF-8 that was really windows-1250/latin-2 shows up as replacement chars.
-    if "\ufffd" in text[:20000] and dammit.original_encoding in ("utf-8", "utf8"):
-        retry = UnicodeDammit(body, ["windows-1250", "iso-8859-2", "windows-1252"], is_html=True)
-        if retry.unicode_markup and "\ufffd" not in retry.unicode_markup[:20000]:
-            text = retry.unicode_markup
-    if _looks_binary(text):
+    try:
+        text = body.decode("utf-8")
+    except UnicodeDecodeError:
+        declared = charset_of(content_type)
+        known = [declared] if declared and declared.replace("-", "") != "utf8" else []
+        dammit = UnicodeDammit(
+            body,
+            known_definite_encodings=known,
+            user_encodings=_FALLBACK_ENCODINGS,
+            exclude_encodings=["utf-8"],
+            is_html=True,
+        )
+        if dammit.unicode_markup is None:
+            raise ExtractionError("cannot decode the page text in any known character set") from None
+        text = dammit.unicode_markup
+    if text.startswith("\ufeff"):
+        text = text[1:]
+    sample = text[:8192]
+    if sample and len(_BINARY_CHARS.findall(sample)) / len(sample) > 0.05:
         raise ExtractionError("binary content served as text, not a readable page")
     return text
-
-
-def _looks_binary(text: str) -> bool:
-    sample = text[:8192]
-    if not sample:
-        return False
-    bad = sum(1 for ch in sample if (ord(ch) < 32 and ch not in "\t\r\n\f") or ch == "\ufffd")
-    return bad / len(sample) > 0.05
 
 
 # --- HTML ------------------------------------------------------------------------------

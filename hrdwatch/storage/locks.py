@@ -47,3 +47,36 @@ def release(db: Database, source_ids: Iterable[str], holder: str) -> None:
         return
     with db.transaction() as session:
         session.execute(delete(Lock).where(Lock.source_id.in_(ids), Lock.holder == holder))
+
+
+def acquire_many(db: Database, source_ids: list[str], holder: str, ttl: float) -> set[str]:
+    """Lock as many of these sources as are free; returns those locked. One transaction,
+    or — when another process took one of them meanwhile — one source at a time."""
+    try:
+        return _acquire_batch(db, source_ids, holder, ttl)
+    except StorageError as exc:
+        if not isinstance(exc.__cause__, IntegrityError):
+            raise
+    return {source_id for source_id in source_ids if acquire(db, source_id, holder, ttl)}
+
+
+def _acquire_batch(db: Database, source_ids: list[str], holder: str, ttl: float) -> set[str]:
+    now = utcnow()
+    expires = now + timedelta(seconds=ttl)
+    with db.transaction() as session:
+        taken = {
+            row.source_id: row
+            for start in range(0, len(source_ids), 500)
+            for row in session.query(Lock).filter(Lock.source_id.in_(source_ids[start : start + 500]))
+        }
+        got: set[str] = set()
+        for source_id in source_ids:
+            row = taken.get(source_id)
+            if row is None:
+                session.add(Lock(source_id=source_id, holder=holder, acquired_at=now, expires_at=expires))
+            elif row.expires_at < now or row.holder == holder:
+                row.holder, row.acquired_at, row.expires_at = holder, now, expires
+            else:
+                continue
+            got.add(source_id)
+    return got

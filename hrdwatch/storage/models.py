@@ -81,6 +81,7 @@ class Document(Base):
     last_modified: Mapped[str | None] = mapped_column(Text)
     body_hash: Mapped[str | None] = mapped_column(String(64))
     content_hash: Mapped[str | None] = mapped_column(String(32))
+    blocks_hash: Mapped[str | None] = mapped_column(String(32))  # the extracted text exactly: a fast "unchanged"
     sentence_count: Mapped[int | None] = mapped_column(Integer)
     suspect_hash: Mapped[str | None] = mapped_column(String(32))  # a shrunken version seen again…
     suspect_count: Mapped[int] = mapped_column(Integer, default=0)  # …this many times in a row
