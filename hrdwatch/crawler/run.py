@@ -42,6 +42,9 @@ def scrapy_settings(crawl: CrawlSettings, log_level: str = "WARNING") -> dict[st
             "scrapy.extensions.remote_control.RemoteControl": None,
         },
         "MEMUSAGE_ENABLED": False,
+        # Only http(s): no file://, ftp://, s3:// or data: downloads, whatever a page links to.
+        "DOWNLOAD_HANDLERS": {"file": None, "ftp": None, "s3": None, "data": None},
+        "DOWNLOADER_MIDDLEWARES": {"hrdwatch.crawler.guard.AddressGuard": 590},
         "LOG_LEVEL": log_level,
         "LOG_ENABLED": True,
         "LOG_INSTALL_ROOT_HANDLER": False,

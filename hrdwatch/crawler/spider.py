@@ -37,8 +37,12 @@ def describe_failure(failure: Failure) -> str:
         return f"HTTP {value.response.status} from {value.response.url}"
     name = type(value).__name__
     message = str(value).strip() or name
+    if "max size" in message or "DOWNLOAD_MAXSIZE" in message:
+        return f"larger than the size limit (crawl.max_page_size): {message}"[:500]
     if name == "IgnoreRequest" and "robots" in message.lower():
         return "forbidden by robots.txt"
+    if name == "IgnoreRequest":
+        return message
     if name == "CancelledError":
         return "download cancelled (larger than the size limit, or slower than the time limit)"
     return f"{name}: {message}"[:500]

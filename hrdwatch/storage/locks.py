@@ -1,6 +1,7 @@
 """Per-source locks in the database: a source is never crawled by two processes at once.
 
-A lock has an expiry, so one left by a killed process frees itself.
+A lock has an expiry, so one left by a killed process frees itself; on the same machine a
+lock whose process is gone is taken over at once.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ import socket
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, update
+from sqlalchemy import delete
 from sqlalchemy.exc import IntegrityError
 
 from hrdwatch.storage.db import Database, StorageError
@@ -20,6 +21,20 @@ from hrdwatch.storage.models import Lock, utcnow
 def holder_id(pid: int | None = None) -> str:
     """Who holds a lock: this machine and process (or another process of this machine)."""
     return f"{socket.gethostname()}:{pid or os.getpid()}"
+
+
+def _dead(holder: str) -> bool:
+    """A lock held by a process of this machine that no longer exists (killed) is stale."""
+    host, _, pid = holder.rpartition(":")
+    if host != socket.gethostname() or not pid.isdigit():
+        return False
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False
+    return False
 
 
 def acquire(db: Database, source_id: str, holder: str, ttl: float, now: datetime | None = None) -> bool:
@@ -33,12 +48,13 @@ def acquire(db: Database, source_id: str, holder: str, ttl: float, now: datetime
         if not isinstance(exc.__cause__, IntegrityError):
             raise
     with db.transaction() as session:
-        taken = session.execute(
-            update(Lock)
-            .where(Lock.source_id == source_id, (Lock.expires_at < now) | (Lock.holder == holder))
-            .values(holder=holder, acquired_at=now, expires_at=expires)
-        )
-        return bool(taken.rowcount)  # type: ignore[attr-defined]
+        current = session.get(Lock, source_id, with_for_update=True)
+        if current is None:
+            return False  # released meanwhile; the caller tries again next time
+        if current.expires_at < now or current.holder == holder or _dead(current.holder):
+            current.holder, current.acquired_at, current.expires_at = holder, now, expires
+            return True
+        return False
 
 
 def release(db: Database, source_ids: Iterable[str], holder: str) -> None:
@@ -67,14 +83,14 @@ def _acquire_batch(db: Database, source_ids: list[str], holder: str, ttl: float)
         taken = {
             row.source_id: row
             for start in range(0, len(source_ids), 500)
-            for row in session.query(Lock).filter(Lock.source_id.in_(source_ids[start : start + 500]))
+            for row in session.query(Lock).filter(Lock.source_id.in_(source_ids[start : start + 500])).with_for_update()
         }
         got: set[str] = set()
         for source_id in source_ids:
             row = taken.get(source_id)
             if row is None:
                 session.add(Lock(source_id=source_id, holder=holder, acquired_at=now, expires_at=expires))
-            elif row.expires_at < now or row.holder == holder:
+            elif row.expires_at < now or row.holder == holder or _dead(row.holder):
                 row.holder, row.acquired_at, row.expires_at = holder, now, expires
             else:
                 continue
