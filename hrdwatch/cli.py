@@ -158,6 +158,7 @@ def crawl(obj: Context, source_ids: tuple[str, ...], as_json: bool) -> None:
         record: dict[str, Any] = dict(summary.as_dict()) if summary else {}
         record["skipped"] = skipped
         record["error_messages"] = summary.errors if summary else []
+        record["per_source"] = summary.per_source if summary else {}
         click.echo(json.dumps(record, ensure_ascii=False))
     elif summary is not None:
         out.print(

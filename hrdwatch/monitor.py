@@ -65,6 +65,12 @@ class CrawlSummary:
     # per source: did its own URL answer, and did anything fail?
     answered: set[str] = field(default_factory=set)
     failed_sources: dict[str, str] = field(default_factory=dict)
+    per_source: dict[str, dict[str, int]] = field(default_factory=dict)
+
+    def count(self, source_id: str, what: str, n: int = 1) -> None:
+        setattr(self, what, getattr(self, what) + n)
+        counts = self.per_source.setdefault(source_id, {})
+        counts[what] = counts.get(what, 0) + n
 
     def as_dict(self) -> dict[str, int]:
         return {
@@ -179,7 +185,7 @@ class Monitor:
         """Called for every crawl result; never raises (a crawl must go on)."""
         try:
             if isinstance(result, Fetched):
-                self.summary.fetched += 1
+                self.summary.count(result.source_id, "fetched")
                 if result.role in ("page", "listing", "feed"):
                     self.summary.answered.add(result.source_id)
                 if result.role == "feed":
@@ -188,11 +194,11 @@ class Monitor:
                     self._document(result)
             elif isinstance(result, NotModified):
                 self.summary.answered.add(result.source_id)
-                self.summary.unchanged += 1
+                self.summary.count(result.source_id, "unchanged")
                 self._touch(result.source_id, result.key)
             elif isinstance(result, ListingLinks):
                 self.summary.answered.add(result.source_id)
-                self.summary.fetched += 1
+                self.summary.count(result.source_id, "fetched")
                 self._listing(result)
             elif isinstance(result, Failed):
                 self._failed(result.source_id, result.key, result.role, result.error)
@@ -253,6 +259,8 @@ class Monitor:
 
     def _error(self, source_id: str, message: str, main: bool = True) -> None:
         self.summary.errors.append(f"{source_id}: {message}")
+        counts = self.summary.per_source.setdefault(source_id, {})
+        counts["errors"] = counts.get("errors", 0) + 1
         self.summary.failed_sources.setdefault(source_id, message)
         if main:
             self._main_failed.add(source_id)
@@ -332,7 +340,7 @@ class Monitor:
             now = self.clock()
             if doc.body_hash == body_hash and doc.content_hash is not None:
                 doc.fetched_at = now
-                self.summary.unchanged += 1
+                self.summary.count(result.source_id, "unchanged")
                 return
             try:
                 page = extract_document(
@@ -351,7 +359,7 @@ class Monitor:
                 doc.fetched_at, doc.body_hash = now, body_hash
                 doc.etag = result.headers.get("etag")
                 doc.last_modified = result.headers.get("last-modified")
-                self.summary.unchanged += 1
+                self.summary.count(result.source_id, "unchanged")
                 return
             units = units_of(page.blocks)
             problem = fault(page, units, doc.sentence_count)
@@ -367,7 +375,7 @@ class Monitor:
             doc.title = page.title or doc.title
             if digest == doc.content_hash:
                 doc.fetched_at = now
-                self.summary.unchanged += 1
+                self.summary.count(result.source_id, "unchanged")
                 return
             first_fetch = doc.fetched_at is None
             is_baseline = (not baselined) or (first_fetch and doc.baseline)
@@ -420,10 +428,10 @@ class Monitor:
         doc.fetched_at = now
         doc.url = result.url
         if new_document:
-            self.summary.new_documents += 1
+            self.summary.count(result.source_id, "new_documents")
         if not is_baseline and not fresh and shapes(units) == shapes(previous):
             # Only numbers moved (dates, counters in page chrome): nothing worth a snapshot.
-            self.summary.unchanged += 1
+            self.summary.count(result.source_id, "unchanged")
             return
         snapshot = Snapshot(
             document_id=doc.id,
@@ -442,9 +450,9 @@ class Monitor:
         session.flush()
         if is_baseline or not fresh:
             if not is_baseline:
-                self.summary.unchanged += 1
+                self.summary.count(result.source_id, "unchanged")
             return
-        self.summary.changed += 1
+        self.summary.count(result.source_id, "changed")
         current = {unit.key for unit in units}
         removed = list(dict.fromkeys(unit.text for unit in previous if unit.key not in current))
         change = Change(
@@ -496,7 +504,7 @@ class Monitor:
             enqueue(
                 session, self.channels, change.source_id, change.detected_at, alert_id=alert.id, run_id=change.run_id
             )
-            self.summary.alerts += 1
+            self.summary.count(change.source_id, "alerts")
         if findings:
             source = session.get(Source, change.source_id)
             if source is not None:
@@ -551,7 +559,7 @@ class Monitor:
             )
             fresh_entries = [entry for entry in entries if entry.key not in known]
             if not fresh_entries:
-                self.summary.unchanged += 1
+                self.summary.count(result.source_id, "unchanged")
             for entry in fresh_entries:
                 self._entry(session, result, entry, baseline=not baselined)
 

@@ -5,9 +5,12 @@ Design:
   delivery worker. Chosen on purpose: ``misfire_grace_time=None`` (a late run still runs —
   the default of 1 s silently skips runs on a busy or sleeping machine), ``coalesce=True``
   (missed runs collapse into one), ``max_instances=1`` (a source never overlaps itself).
-- Each crawl runs as its own `hrdwatch crawl SOURCE_ID` process (Twisted's reactor cannot be
-  restarted, and a crash, leak or hang stays in that process). A crawl past
-  ``run.crawl_timeout`` is killed and recorded as an error on its source.
+- The jobs only queue their source; dispatchers (``run.max_parallel`` of them) crawl the
+  sources that are due at about the same time together in one `hrdwatch crawl ID …` process
+  (Twisted's reactor cannot be restarted, and a crash, leak or hang stays in that process;
+  one process per batch rather than per source keeps the start-up cost small). A crawl past
+  ``run.crawl_timeout`` is killed; its sources are then crawled one by one, so that only the
+  one that hangs is recorded as an error and the others are not held up.
 - Mutual exclusion is in the database (hrdwatch.storage.locks), taken by the crawl process
   itself, so two `run` processes, or `run` and a manual `crawl`, never crawl one source at once.
 - SIGHUP re-reads the configuration; SIGTERM/SIGINT stop cleanly: running crawls get SIGTERM
@@ -44,6 +47,8 @@ from hrdwatch.storage.models import CrawlRun, Source, utcnow
 log = logging.getLogger("hrdwatch.run")
 
 STOP_GRACE = 8.0  # seconds a crawl gets to finish after SIGTERM before it is killed
+BATCH_WINDOW = 1.0  # seconds a due source waits for others to share its crawl process
+BATCH_SIZE = 200  # sources per crawl process at most
 
 
 @dataclass
@@ -65,11 +70,15 @@ class Service:
     counters: Counters = field(default_factory=Counters)
     children: dict[int, tuple[subprocess.Popen[str], str]] = field(default_factory=dict)
     stopping: threading.Event = field(default_factory=threading.Event)
+    due: list[str] = field(default_factory=list)  # sources waiting for a crawl process
+    in_flight: set[str] = field(default_factory=set)  # sources being crawled now
+    solo: set[str] = field(default_factory=set)  # sources crawled on their own (suspected of hanging)
     _lock: threading.Lock = field(default_factory=threading.Lock)
+    _due_changed: threading.Condition = field(default_factory=threading.Condition)
 
     def __post_init__(self) -> None:
         self.scheduler = BackgroundScheduler(
-            executors={"default": ThreadPoolExecutor(self.config.run.max_parallel)},
+            executors={"default": ThreadPoolExecutor(2)},
             job_defaults={"misfire_grace_time": None, "coalesce": True, "max_instances": 1},
             timezone=UTC,
         )
@@ -114,7 +123,7 @@ class Service:
     def _first_run(last: datetime | None, every: float, now: datetime) -> datetime:
         """Catch up: a source whose last crawl is older than its interval runs soon."""
         if last is None or last + timedelta(seconds=every) <= now:
-            return now + timedelta(seconds=random.uniform(0, min(5.0, every / 10)))
+            return now + timedelta(seconds=random.uniform(0, min(1.0, every / 10)))  # batched: no herd
         return last + timedelta(seconds=every)
 
     def _last_crawls(self) -> dict[str, datetime]:
@@ -122,22 +131,62 @@ class Service:
             return {row.id: row.last_crawl_at for row in session.query(Source).all() if row.last_crawl_at}
 
     def crawl(self, source_id: str) -> None:
-        if self.stopping.is_set():
-            return
+        """The job of a source: queue it; a dispatcher crawls what is due together."""
+        with self._due_changed:
+            if self.stopping.is_set() or source_id in self.due:
+                return  # already waiting: this run coalesces with it
+            self.due.append(source_id)  # if it is being crawled now, it runs again right after
+            self._due_changed.notify()
+
+    def _dispatcher(self) -> None:
+        while True:
+            with self._due_changed:
+                while not self._ready() and not self.stopping.is_set():
+                    self._due_changed.wait()
+                if self.stopping.is_set():
+                    return
+            time.sleep(BATCH_WINDOW)  # let sources due at about the same time join the batch
+            with self._due_changed:
+                batch = self._take_batch()
+                self.in_flight.update(batch)
+            try:
+                if batch:
+                    self._crawl_batch(batch)
+            except Exception:
+                log.exception("crawl of %s failed", ", ".join(batch))
+                self.counters.job_errors += 1
+            finally:
+                with self._due_changed:
+                    self.in_flight.difference_update(batch)
+                    self._due_changed.notify_all()
+
+    def _ready(self) -> list[str]:
+        """Due sources that are not being crawled at the moment."""
+        return [sid for sid in self.due if sid not in self.in_flight]
+
+    def _take_batch(self) -> list[str]:
+        """Up to BATCH_SIZE due sources; a source under suspicion is crawled on its own."""
+        ready = self._ready()
+        if not ready:
+            return []
+        solo = ready[0] in self.solo
+        batch = ready[:1] if solo else [sid for sid in ready if sid not in self.solo][:BATCH_SIZE]
+        self.due = [sid for sid in self.due if sid not in batch]
+        return batch
+
+    def _crawl_batch(self, batch: list[str]) -> None:
         started = time.monotonic()
-        command = [sys.executable, "-m", "hrdwatch", *self._config_args(), *self.log_args, "crawl", "--json", source_id]
+        command = [sys.executable, "-m", "hrdwatch", *self._config_args(), *self.log_args, "crawl", "--json", *batch]
         proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         with self._lock:
-            self.children[proc.pid] = (proc, source_id)
+            self.children[proc.pid] = (proc, ",".join(batch))
         try:
             try:
                 out, err = proc.communicate(timeout=self.config.run.crawl_timeout)
             except subprocess.TimeoutExpired:
                 proc.kill()
                 out, err = proc.communicate()
-                self._killed(
-                    source_id, proc.pid, f"crawl killed after the time limit of {self.config.run.crawl_timeout:g} s"
-                )
+                self._timed_out(batch, proc.pid)
                 return
         finally:
             with self._lock:
@@ -145,26 +194,51 @@ class Service:
         duration = time.monotonic() - started
         self.counters.crawls += 1
         if proc.returncode != 0:
-            if proc.returncode < 0 and self.stopping.is_set():
-                self._killed(source_id, proc.pid, "crawl stopped when the service stopped")
-                return
-            self.counters.failed_crawls += 1
-            self._killed(source_id, proc.pid, f"crawl process exited with {proc.returncode}: {err.strip()[-300:]}")
+            reason = (
+                "crawl stopped when the service stopped"
+                if proc.returncode < 0 and self.stopping.is_set()
+                else f"crawl process exited with {proc.returncode}: {err.strip()[-300:]}"
+            )
+            if not self.stopping.is_set():
+                self.counters.failed_crawls += 1
+            for source_id in batch:
+                self._killed(source_id, proc.pid, reason)
             return
         summary = _last_json(out)
-        if summary.get("skipped"):
-            log.info("crawl source=%s skipped: another process is crawling it", source_id)
+        per_source = summary.get("per_source", {})
+        for source_id in batch:
+            if source_id in summary.get("skipped", []):
+                log.info("crawl source=%s skipped: another process is crawling it", source_id)
+                continue
+            counts = per_source.get(source_id, {})
+            log.info(
+                "crawl source=%s duration=%.1fs fetched=%d changed=%d new_documents=%d alerts=%d errors=%d",
+                source_id,
+                duration,
+                counts.get("fetched", 0),
+                counts.get("changed", 0),
+                counts.get("new_documents", 0),
+                counts.get("alerts", 0),
+                counts.get("errors", 0),
+            )
+            self.solo.discard(source_id)
+
+    def _timed_out(self, batch: list[str], pid: int) -> None:
+        limit = f"crawl killed after the time limit of {self.config.run.crawl_timeout:g} s"
+        if len(batch) == 1:
+            self._killed(batch[0], pid, limit)
+            self.solo.add(batch[0])  # stays on its own until it finishes in time
             return
-        log.info(
-            "crawl source=%s duration=%.1fs fetched=%s changed=%s new_documents=%s alerts=%s errors=%s",
-            source_id,
-            duration,
-            summary.get("fetched"),
-            summary.get("changed"),
-            summary.get("new_documents"),
-            summary.get("alerts"),
-            summary.get("errors"),
-        )
+        # Which source hung is unknown: free the locks, then crawl each on its own right away,
+        # so that only the guilty one is recorded (and the others are not delayed a full interval).
+        log.warning("crawl of %d sources killed after the time limit; crawling them one by one", len(batch))
+        self.counters.killed_crawls += 1
+        release(self.db, batch, holder_id(pid))
+        self._close_runs(holder_id(pid), f"{limit} (batch of {len(batch)})")
+        with self._due_changed:
+            self.solo.update(batch)
+            self.due[:0] = [sid for sid in batch if sid not in self.due]
+            self._due_changed.notify_all()
 
     def _killed(self, source_id: str, pid: int, message: str) -> None:
         """Record a crawl that did not finish on its source, and free its lock."""
@@ -178,10 +252,15 @@ class Service:
             if row is not None:
                 row.consecutive_errors = (row.consecutive_errors or 0) + 1
                 row.last_error, row.last_error_at, row.last_crawl_at = message, now, now
+        self._close_runs(holder, f"{source_id}: {message}")
+
+    def _close_runs(self, holder: str, message: str) -> None:
+        """Close the crawl-run records a killed crawl process left open."""
+        with self.db.transaction() as session:
             session.execute(
                 update(CrawlRun)
                 .where(CrawlRun.holder == holder, CrawlRun.finished_at.is_(None))
-                .values(finished_at=now, errors=[f"{source_id}: {message}"])
+                .values(finished_at=utcnow(), errors=[message])
             )
 
     def notify(self) -> None:
@@ -213,8 +292,14 @@ class Service:
         sync_sources(self.db, self.config.sources)
         self.schedule()
 
+    def start_dispatchers(self) -> None:
+        for number in range(self.config.run.max_parallel):
+            threading.Thread(target=self._dispatcher, name=f"crawl-dispatcher-{number}", daemon=True).start()
+
     def stop(self) -> None:
         self.stopping.set()
+        with self._due_changed:
+            self._due_changed.notify_all()
         self.scheduler.pause()
         with self._lock:
             running = list(self.children.values())
@@ -263,6 +348,7 @@ def run_service(service: Service) -> None:
     for signum in (signal.SIGHUP, signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, on_signal)
     service.schedule()
+    service.start_dispatchers()
     service.scheduler.start()
     log.info("hrdwatch run started with %d sources", len(service.config.sources))
     while True:

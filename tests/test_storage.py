@@ -104,25 +104,3 @@ def test_prune_keeps_changes_latest_and_seen(site: Site, hrdwatch: Hrdwatch) -> 
     site["/p"] = html("".join(f"<p>{p}</p>" for p in [*paragraphs, relevant])).body.decode()
     hrdwatch.run("crawl")
     assert len(hrdwatch.alerts()) == 1
-
-
-def test_main_queries_can_use_indexes(hrdwatch: Hrdwatch, backend: str) -> None:
-    if backend != "postgresql":
-        pytest.skip("EXPLAIN plans are checked on PostgreSQL")
-    engine = create_engine(hrdwatch.db_url)
-    upgrade(engine)
-    queries = {
-        "seen lookup": "select fingerprint from seen where source_id = 'a' and fingerprint in (1, 2, 3)",
-        "document by key": "select * from documents where source_id = 'a' and key = 'k'",
-        "alerts since": "select * from alerts where detected_at >= now() - interval '1 day' order by detected_at",
-        "alerts of a source": "select * from alerts where source_id = 'a' and detected_at >= now() - interval '1 day'",
-        "due deliveries": "select id from deliveries where status = 'pending' and next_attempt_at <= now()",
-        "latest snapshot": "select blocks from snapshots where document_id = 1 order by id desc limit 1",
-        "changes of a source": "select * from changes where source_id = 'a' order by detected_at",
-    }
-    with engine.connect() as connection:
-        connection.execute(text("set enable_seqscan = off"))
-        for name, sql in queries.items():
-            plan = "\n".join(row[0] for row in connection.execute(text(f"explain {sql}")))
-            assert "Index" in plan, f"{name}: {plan}"
-    engine.dispose()
