@@ -4,6 +4,7 @@
     python -m benchmarks.cycle --n 10000                # the large size, on request
     python -m benchmarks.cycle --n 20 --tool hrdwatch --quick   # smoke run (< 1 min)
     python -m benchmarks.cycle --soak 50                # memory soak: 50 noisy cycles at N = 400
+    python -m benchmarks.cycle --soak 20 --soak-runner run   # the same through one `hrdwatch run`
 
 See benchmarks/README.md for what is measured and the targets.
 """
@@ -12,7 +13,10 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import shutil
+import signal
+import subprocess
 import sys
 import tempfile
 import time
@@ -22,7 +26,19 @@ from typing import Any
 
 from benchmarks.server import SiteServer
 from benchmarks.sitegen import news_pages
-from benchmarks.tools import REPO, Hrdwatch, Measured, Outcome, Tool, Urlwatch, ensure_urlwatch, has_module
+from benchmarks.tools import (
+    REPO,
+    Hrdwatch,
+    Measured,
+    Outcome,
+    Tool,
+    Urlwatch,
+    child_env,
+    child_pids,
+    ensure_urlwatch,
+    has_module,
+    read_rss_kib,
+)
 
 MIB = 1024 * 1024
 
@@ -400,15 +416,216 @@ def run_size(args: argparse.Namespace, n: int, tools: list[str], workroot: Path)
     return rows
 
 
-# HOOK(hrdwatch run): once hrdwatch has its `run` scheduler command, soak it here as ONE
-# long-lived process instead of one `hrdwatch crawl` per cycle: start `python -m hrdwatch
-# --config CFG run` with every source's `every` set to the cycle period, re-render the site
-# each period (site.render(...) as in soak()), and sample the process's RSS once per cycle
-# with benchmarks.tools.read_rss_kib(pid) (VmRSS, and VmHWM for the peak). Then stop it.
+# HOOK(hrdwatch run): the soak of `hrdwatch run` as ONE long-lived scheduler process.
+_CRAWL_LINE = re.compile(r"crawl source=(?P<source>\S+) (?P<rest>.*)$")
+_CRAWL_COUNTS = re.compile(r"(fetched|changed|new_documents|alerts|errors)=(\d+)")
+
+
+class _RunLog:
+    """Follows the `run` process's stderr (a file) and tallies its `crawl source=` lines."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.offset = 0
+        self.partial = b""
+        self.lines = 0  # `crawl source=` lines: one per source per crawl
+        self.failed = 0  # of which: killed, failed or skipped crawls
+        self.totals: dict[str, int] = {}
+        self.problems: list[str] = []
+
+    def poll(self) -> None:
+        with self.path.open("rb") as f:
+            f.seek(self.offset)
+            data = f.read()
+        self.offset += len(data)
+        chunks = (self.partial + data).split(b"\n")
+        self.partial = chunks.pop()
+        for raw in chunks:
+            line = raw.decode("utf-8", "replace")
+            found = _CRAWL_LINE.search(line)
+            if found:
+                self.lines += 1
+                counts = {k: int(v) for k, v in _CRAWL_COUNTS.findall(found.group("rest"))}
+                if "duration=" not in found.group("rest"):
+                    self.failed += 1
+                    self.problems.append(line.strip()[-300:])
+                for key, value in counts.items():
+                    self.totals[key] = self.totals.get(key, 0) + value
+            elif " ERROR " in line or "Traceback" in line or "missed its run" in line:
+                self.problems.append(line.strip()[-300:])
+
+
+def _scheduler_config(tool: Hrdwatch, every: float) -> None:
+    """Rewrite the benchmark's hrdwatch configuration for `run`: every source every ``every`` s."""
+    config = json.loads(tool.config.read_text("utf-8"))
+    for source in config["sources"]:
+        source["every"] = f"{every:.0f}s"
+    config["run"] = {"max_parallel": 2, "crawl_timeout": "10m", "notify_every": "1m", "jitter": 0}
+    tool.config.write_text(json.dumps(config, indent=1, ensure_ascii=False), "utf-8")
+
+
 def soak_with_scheduler(args: argparse.Namespace, n: int, workroot: Path) -> list[dict[str, Any]]:
-    raise NotImplementedError(
-        "the `hrdwatch run` soak is not wired yet: use --soak-runner crawl (see HOOK(hrdwatch run))"
-    )
+    """A baseline `hrdwatch crawl`, then ``args.soak`` noisy cycles crawled by one `hrdwatch run` process.
+
+    The cycle period is 1.5× the baseline crawl's wall time (at least 30 s; ``--soak-period``
+    overrides it). The baseline stamps every source with the same last-crawl time, so with
+    ``jitter: 0`` all sources fall due together each period: two crawl children of 200 sources
+    (``max_parallel: 2``). Before each period the site is re-rendered with fresh noise and 10%
+    of the pages gain a paragraph; during it the crawl children's VmHWM is polled, and when all
+    N `crawl source=` lines of the cycle are logged the `run` process's VmRSS is sampled.
+    """
+    records: list[dict[str, Any]] = []
+    procs = args.server_procs or 1
+    with SiteServer(n, args.seed, procs=procs, use_gzip=not args.no_gzip) as site:
+        urls = [site.url(i) for i in range(n)]
+        tool = Hrdwatch(workroot / f"soak-run-n{n}", urls, args.timeout, source=args.hrdwatch_path)
+        print(f"\nSoak: N = {n:,}, a baseline `hrdwatch crawl`, then {args.soak} noisy cycles by one `hrdwatch run`")
+        site.reset()
+        measured, outcome = tool.run("baseline")
+        baseline_end = time.time()
+        base = _row(
+            n, Cycle(0, "baseline", noise=0), tool, measured, outcome, 0, tool.store_size(), site.stats(), False
+        )
+        for problem in base.problems:
+            print(f"   !! baseline: {problem}", flush=True)
+        period = args.soak_period or max(30.0, round(1.5 * measured.wall))
+        print(
+            f"baseline crawl: {measured.wall:.1f} s wall, {measured.cpu:.1f} s CPU, {base.peak_rss_mib:.1f} MiB · "
+            f"{outcome.summary}\ncycle period (every:) {period:.0f} s, run: max_parallel 2, jitter 0",
+            flush=True,
+        )
+        records.append({**base.as_dict(), "runner": "crawl"})
+        _scheduler_config(tool, period)
+        err_path = tool.logs / "run.err"
+        command = [tool.python, "-m", "hrdwatch", "--config", str(tool.config), "--log-level", "INFO", "run"]
+        with (tool.logs / "run.out").open("wb") as out, err_path.open("wb") as err:
+            proc = subprocess.Popen(
+                command, env=child_env(tool.env()), cwd=tool.workdir, stdout=out, stderr=err, stdin=subprocess.DEVNULL
+            )
+        runlog = _RunLog(err_path)
+        print(
+            f"{'cycle':>5}{'run RSS MiB':>12}{'run HWM MiB':>12}{'max child MiB':>14}{'children':>9}{'crawl s':>8}"
+            f"{'pages req':>10}{'304':>6}{'changed':>8}{'alerts':>7}{'alerts so far':>14}{'err':>5}",
+            flush=True,
+        )
+        news: dict[int, int] = {}
+        alerts_so_far = 0
+        try:
+            for number in range(1, args.soak + 1):
+                problems: list[str] = []
+                for index in news_pages(args.seed, n, 1000 + number):
+                    news[index] = news.get(index, 0) + 1
+                site.render(number, news)
+                site.reset()
+                due = baseline_end + number * period
+                if time.time() > due:
+                    problems.append(f"site re-rendered {time.time() - due:.1f} s after the cycle was due")
+                before = dict(runlog.totals)
+                failed_before = runlog.failed
+                wanted = number * n
+                deadline = due + 3 * period
+                child_peak_kib = 0
+                seen_children: set[int] = set()
+                first_child = last_child = 0.0
+                while True:
+                    for child in child_pids(proc.pid):
+                        _rss, hwm = read_rss_kib(child)
+                        if hwm:
+                            seen_children.add(child)
+                            child_peak_kib = max(child_peak_kib, hwm)
+                            first_child = first_child or time.time()
+                            last_child = time.time()
+                    runlog.poll()
+                    if runlog.lines >= wanted or proc.poll() is not None or time.time() > deadline:
+                        break
+                    time.sleep(0.25)
+                if proc.poll() is not None:
+                    problems.append(f"`hrdwatch run` exited with {proc.returncode}")
+                elif runlog.lines < wanted:
+                    problems.append(f"only {runlog.lines - (number - 1) * n} of {n} sources crawled by the deadline")
+                time.sleep(0.5)  # let the finished children's requests settle in the counters
+                runlog.poll()
+                rss_kib, hwm_kib = read_rss_kib(proc.pid)
+                served = site.stats()
+                delta = {k: v - before.get(k, 0) for k, v in runlog.totals.items()}
+                alerts_so_far += delta.get("alerts", 0)
+                if runlog.failed > failed_before:
+                    problems.append(f"{runlog.failed - failed_before} crawl(s) killed, failed or skipped")
+                if delta.get("errors"):
+                    problems.append(f"{delta['errors']} errors reported")
+                if served["pages_hit"] < n:
+                    problems.append(f"only {served['pages_hit']} of {n} pages were requested")
+                record = {
+                    "runner": "run",
+                    "n": n,
+                    "cycle": number,
+                    "period_s": period,
+                    "run_rss_mib": rss_kib / 1024,
+                    "run_hwm_mib": hwm_kib / 1024,
+                    "max_child_rss_mib": child_peak_kib / 1024,
+                    "children": len(seen_children),
+                    "children_wall_s": (last_child - first_child) if first_child else 0.0,
+                    "page_requests": served["pages_200"] + served["pages_304"],
+                    "pages_200": served["pages_200"],
+                    "pages_304": served["pages_304"],
+                    "pages_hit": served["pages_hit"],
+                    "requests": served["requests"],
+                    "fetched": delta.get("fetched", 0),
+                    "changed": delta.get("changed", 0),
+                    "alerts": delta.get("alerts", 0),
+                    "alerts_so_far": alerts_so_far,
+                    "errors": delta.get("errors", 0),
+                    "store_mib": tool.store_size() / MIB,
+                    "problems": problems,
+                }
+                records.append(record)
+                print(
+                    f"{number:>5}{record['run_rss_mib']:>12.1f}{record['run_hwm_mib']:>12.1f}"
+                    f"{record['max_child_rss_mib']:>14.1f}{record['children']:>9}{record['children_wall_s']:>8.1f}"
+                    f"{record['page_requests']:>10}{record['pages_304']:>6}{record['changed']:>8}"
+                    f"{record['alerts']:>7}{alerts_so_far:>14}{record['errors']:>5}",
+                    flush=True,
+                )
+                for problem in problems:
+                    print(f"   !! run cycle {number}: {problem}", flush=True)
+                for line in runlog.problems:
+                    print(f"   !! run log: {line}", flush=True)
+                runlog.problems.clear()
+                if proc.poll() is not None:
+                    break
+        finally:
+            if proc.poll() is None:
+                proc.send_signal(signal.SIGTERM)
+                try:
+                    proc.wait(30)
+                except subprocess.TimeoutExpired:
+                    proc.kill()
+                    proc.wait()
+            runlog.poll()
+        stopped = [line for line in err_path.read_text("utf-8", "replace").splitlines() if "stopped:" in line]
+        print(
+            f"`hrdwatch run` stopped with SIGTERM: exit code {proc.returncode}; "
+            f"{stopped[-1].split('stopped:', 1)[1].strip() if stopped else 'no stop line logged'}"
+        )
+        if proc.returncode != 0:
+            records[-1]["problems"].append(f"`hrdwatch run` exited with {proc.returncode} after SIGTERM")
+        ran = [r for r in records if r.get("runner") == "run"]
+        if ran:
+            first = ran[4] if len(ran) >= 5 else ran[0]
+            last = ran[-1]
+            growth = 100 * (last["run_rss_mib"] - first["run_rss_mib"]) / first["run_rss_mib"]
+            rss = [r["run_rss_mib"] for r in ran]
+            children = [r["max_child_rss_mib"] for r in ran]
+            print(
+                f"run process RSS: min {min(rss):.1f} / max {max(rss):.1f} MiB; crawl children peak "
+                f"min {min(children):.1f} / max {max(children):.1f} MiB"
+            )
+            print(
+                f"run process RSS growth, cycle {first['cycle']} → cycle {last['cycle']}: "
+                f"{first['run_rss_mib']:.1f} → {last['run_rss_mib']:.1f} MiB ({growth:+.1f}%)"
+            )
+            print(f"  [{'PASS' if growth <= 10 else 'FAIL'}] run process RSS growth ≤ 10%: {growth:+.1f}%")
+    return records
 
 
 def soak(args: argparse.Namespace, n: int, tools: list[str], workroot: Path) -> list[dict[str, Any]]:
@@ -471,7 +688,14 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "--soak-runner",
         choices=["crawl", "run"],
         default="crawl",
-        help="crawl: one `hrdwatch crawl` per cycle; run: the future scheduler (not yet)",
+        help="crawl: one `hrdwatch crawl` per cycle; run: one long-lived `hrdwatch run` for all cycles",
+    )
+    parser.add_argument(
+        "--soak-period",
+        type=float,
+        default=0.0,
+        metavar="S",
+        help="--soak-runner run: the cycle period (default 1.5× the baseline crawl's wall time, at least 30 s)",
     )
     parser.add_argument("--seed", type=int, default=1, help="site generator seed (default 1)")
     parser.add_argument("--server-procs", type=int, default=0, help="site server processes (default 1; 2 above N=2000)")

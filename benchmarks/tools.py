@@ -109,6 +109,28 @@ def read_rss_kib(pid: int) -> tuple[int, int]:
     return rss, hwm
 
 
+def child_pids(pid: int) -> list[int]:
+    """The live child processes of ``pid`` (all its threads' children), from /proc."""
+    found: set[int] = set()
+    try:
+        for task in Path(f"/proc/{pid}/task").iterdir():
+            try:
+                found.update(int(c) for c in (task / "children").read_text().split())
+            except OSError:
+                continue
+    except OSError:
+        return []
+    if not found:  # kernels without /proc/PID/task/TID/children: scan every process's parent
+        for stat in Path("/proc").glob("[0-9]*/stat"):
+            try:
+                fields = stat.read_text().rsplit(")", 1)[1].split()
+            except (OSError, IndexError):
+                continue
+            if fields and int(fields[1]) == pid:
+                found.add(int(stat.parent.name))
+    return sorted(found)
+
+
 @dataclass
 class Outcome:
     """What the tool itself said about a run."""

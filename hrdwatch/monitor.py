@@ -240,7 +240,7 @@ class Monitor:
     ) -> None:
         """One notice when a source crosses the failure threshold, one when it recovers."""
         limit = self.unreachable_after
-        if before < limit <= after:
+        if before < limit <= after and source_id in self._main_failed:  # the source itself, not one link
             kind, message = "unreachable", f"Source {source_id} failed {after} crawls in a row. Last error: {error}"
         elif before >= limit and after == 0:
             kind, message = "recovered", f"Source {source_id} works again after {before} failed crawls."

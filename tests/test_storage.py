@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, text
 
-from hrdwatch.storage.schema import current_revision, head_revision, upgrade
+from hrdwatch.storage.schema import alembic_head, current_revision, head_revision, upgrade
 from tests.conftest import BACKENDS, Hrdwatch, query
 from tests.site import Site, html
 
@@ -36,7 +36,7 @@ def test_upgrade_from_the_first_migration_keeps_data(hrdwatch: Hrdwatch) -> None
 
     assert "0001 → 0003" in hrdwatch.run("db", "upgrade").stdout
     engine = create_engine(hrdwatch.db_url)
-    assert current_revision(engine) == head_revision(engine)
+    assert current_revision(engine) == head_revision(engine) == alembic_head(engine)
     engine.dispose()
     assert query(hrdwatch.db_url, "select fingerprint from seen") == [(42,)]
     assert query(hrdwatch.db_url, "select count(*) from deliveries") == [(0,)]

@@ -15,7 +15,6 @@ from dataclasses import dataclass, field
 from urllib.parse import urljoin, urlsplit, urlunsplit
 
 import lxml.html
-from bs4.dammit import UnicodeDammit
 from lxml import etree
 
 from hrdwatch.detect.text import clean
@@ -76,6 +75,8 @@ def decode(body: bytes, content_type: str | None = None) -> str:
     try:
         text = body.decode("utf-8")
     except UnicodeDecodeError:
+        from bs4.dammit import UnicodeDammit  # only for pages that are not UTF-8 (slow to import)
+
         declared = charset_of(content_type)
         known = [declared] if declared and declared.replace("-", "") != "utf8" else []
         dammit = UnicodeDammit(
