@@ -36,7 +36,21 @@ def test_demo_raises_exactly_the_relevant_alert(tmp_path: Path) -> None:
 def test_builtin_config_is_valid_and_init_writes_it(tmp_path: Path) -> None:
     builtin = parse_config(yaml.safe_load(default_config_text()))
     ids = {s.id for s in builtin.sources}
-    assert {"coe-tirana-news", "parlament-news", "ombudsperson-news-sq", "focus-obs-albania"} <= ids
+    assert {
+        "coe-tirana-news",
+        "coe-commissioner-albania",
+        "parlament-news",
+        "parlament-legal-committee",
+        "parlament-hr-subcommittee",
+        "ombudsperson-news-sq",
+        "ombudsperson-news-en",
+        "crd-albania",
+        "epf-news",
+        "fld-albania",
+        "osce-albania",
+        "eeas-albania",
+        "focus-obs-albania",
+    } <= ids
     target = tmp_path / "hrdwatch.yaml"
     run = [sys.executable, "-m", "hrdwatch", "init", str(target)]
     assert subprocess.run(run, capture_output=True, text=True).returncode == 0
