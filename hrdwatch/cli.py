@@ -280,8 +280,7 @@ def alerts(obj: Context, since: str | None, source_id: str | None, as_json: bool
         rows = list_alerts(session, since_at, source_id)
         records = [alert_record(row) for row in rows]
     if as_json:
-        for record in records:
-            click.echo(json.dumps(record, ensure_ascii=False))
+        _json_lines(records)
         return
     console = Console(highlight=False, soft_wrap=True)
     if not records:
@@ -297,6 +296,11 @@ def alerts(obj: Context, since: str | None, source_id: str | None, as_json: bool
         console.print(Text("terms: " + ", ".join(safe(t) for t in record["terms"])))
         console.print(Text(safe(record["excerpt"])))
         console.print()
+
+
+def _json_lines(records: list[dict[str, Any]]) -> None:
+    for record in records:
+        click.echo(json.dumps(record, ensure_ascii=False))
 
 
 def _parse_since(since: str | None) -> datetime | None:
@@ -343,8 +347,7 @@ def sources(obj: Context, as_json: bool) -> None:
                 }
             )
     if as_json:
-        for record in records:
-            click.echo(json.dumps(record, ensure_ascii=False))
+        _json_lines(records)
         return
     table = Table(
         "source", "last crawl", "next run", "last change", "last alert", "errors", "last error", "failed sends"
@@ -382,8 +385,7 @@ def changes(obj: Context, source_id: str | None, since: str | None, as_json: boo
     with obj.db.transaction() as session:
         records = [change_record(row) for row in list_changes(session, _parse_since(since), source_id)]
     if as_json:
-        for record in records:
-            click.echo(json.dumps(record, ensure_ascii=False))
+        _json_lines(records)
         return
     console = Console(highlight=False, soft_wrap=True)
     if not records:

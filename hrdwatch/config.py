@@ -10,11 +10,13 @@ import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import yaml
 from pydantic import (
+    AfterValidator,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     ValidationError,
@@ -52,19 +54,29 @@ def parse_duration(value: str | int | float) -> float:
     return seconds
 
 
+def _http_url(value: str) -> str:
+    if not re.match(r"^https?://[^/\s]+", value):
+        raise ValueError("must be an absolute http:// or https:// URL")
+    return value
+
+
+Duration = Annotated[float, BeforeValidator(parse_duration)]  # 30s, 15m, 6h, 1d (or seconds)
+HttpUrl = Annotated[str, AfterValidator(_http_url)]
+
+
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
 class SourceConfig(_Strict):
     id: str
-    url: str
+    url: HttpUrl
     kind: Literal["page", "listing", "feed"] = "page"
     follow: str | None = None
     select: str | None = None
     exclude: tuple[str, ...] = ()
     language: Literal["en", "sq", "fr"] | None = None
-    every: float = Field(default=6 * 3600.0)
+    every: Duration = 6 * 3600.0
     topics: tuple[str, ...] | None = None
     allow_domains: tuple[str, ...] = ()
     max_new_documents: int = Field(default=25, ge=1, le=1000)
@@ -76,18 +88,6 @@ class SourceConfig(_Strict):
         if not _SLUG.match(value):
             raise ValueError("must be a slug of lower-case letters, digits, '-', '_' or '.' (e.g. coe-tirana-news)")
         return value
-
-    @field_validator("url")
-    @classmethod
-    def _http_url(cls, value: str) -> str:
-        if not re.match(r"^https?://[^/\s]+", value):
-            raise ValueError("must be an absolute http:// or https:// URL")
-        return value
-
-    @field_validator("every", mode="before")
-    @classmethod
-    def _duration(cls, value: Any) -> float:
-        return parse_duration(value)
 
     @field_validator("follow")
     @classmethod
@@ -135,18 +135,13 @@ class CrawlSettings(_Strict):
     """How politely and how hard we fetch."""
 
     user_agent: str = "hrdwatch/0.1 (+https://github.com/hrdwatch/hrdwatch; human-rights source monitor)"
-    timeout: float = 30.0
+    timeout: Duration = 30.0
     max_page_size: int = 10 * 1024 * 1024
     concurrency: int = Field(default=16, ge=1, le=256)
     concurrency_per_domain: int = Field(default=2, ge=1, le=16)
     delay: float = Field(default=0.5, ge=0)
     retries: int = Field(default=2, ge=0, le=10)
     obey_robots: bool = True
-
-    @field_validator("timeout", mode="before")
-    @classmethod
-    def _duration(cls, value: Any) -> float:
-        return parse_duration(value)
 
 
 class EmailSettings(_Strict):
@@ -156,7 +151,7 @@ class EmailSettings(_Strict):
     digest: bool = False
     user_env: str = "HRDWATCH_SMTP_USER"
     password_env: str = "HRDWATCH_SMTP_PASSWORD"
-    timeout: float = 30.0
+    timeout: Duration = 30.0
 
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
 
@@ -174,57 +169,30 @@ class EmailSettings(_Strict):
     def _list(cls, value: Any) -> Any:
         return [value] if isinstance(value, str) else value
 
-    @field_validator("timeout", mode="before")
-    @classmethod
-    def _duration(cls, value: Any) -> float:
-        return parse_duration(value)
-
 
 class WebhookSettings(_Strict):
-    url: str
+    url: HttpUrl
     secret_env: str | None = None
-    timeout: float = 15.0
-
-    @field_validator("url")
-    @classmethod
-    def _http_url(cls, value: str) -> str:
-        if not re.match(r"^https?://[^/\s]+", value):
-            raise ValueError("must be an absolute http:// or https:// URL")
-        return value
-
-    @field_validator("timeout", mode="before")
-    @classmethod
-    def _duration(cls, value: Any) -> float:
-        return parse_duration(value)
+    timeout: Duration = 15.0
 
 
 class NotifySettings(_Strict):
     email: EmailSettings | None = None
     webhooks: tuple[WebhookSettings, ...] = ()
     apprise: tuple[str, ...] = ()
-    max_age: float = 48 * 3600.0  # give up on a delivery this old
-    retry_initial: float = 30.0  # first retry delay; doubles each time (with jitter)…
-    retry_max: float = 3600.0  # …up to this
+    max_age: Duration = 48 * 3600.0  # give up on a delivery this old
+    retry_initial: Duration = 30.0  # first retry delay; doubles each time (with jitter)…
+    retry_max: Duration = 3600.0  # …up to this
     unreachable_after: int = Field(default=3, ge=1)  # consecutive failed crawls before a notice
-
-    @field_validator("max_age", "retry_initial", "retry_max", mode="before")
-    @classmethod
-    def _duration(cls, value: Any) -> float:
-        return parse_duration(value)
 
 
 class RunSettings(_Strict):
     """How `hrdwatch run` drives crawls."""
 
     max_parallel: int = Field(default=4, ge=1, le=64)  # crawls at once (each its own process)
-    crawl_timeout: float = 30 * 60.0  # a crawl running longer is killed and recorded as an error
-    notify_every: float = 60.0  # the delivery worker's own interval (retries)
+    crawl_timeout: Duration = 30 * 60.0  # a crawl running longer is killed and recorded as an error
+    notify_every: Duration = 60.0  # the delivery worker's own interval (retries)
     jitter: float = Field(default=0.1, ge=0, le=0.5)  # fraction of a source's interval, at most 5 minutes
-
-    @field_validator("crawl_timeout", "notify_every", mode="before")
-    @classmethod
-    def _duration(cls, value: Any) -> float:
-        return parse_duration(value)
 
 
 class RetentionSettings(_Strict):
@@ -232,12 +200,7 @@ class RetentionSettings(_Strict):
     latest snapshot are always kept, and so is every sentence fingerprint ("already seen")."""
 
     keep_last: int = Field(default=10, ge=0)  # other snapshots kept per document, newest first
-    max_age: float | None = None  # drop other snapshots older than this, even within keep_last
-
-    @field_validator("max_age", mode="before")
-    @classmethod
-    def _duration(cls, value: Any) -> float | None:
-        return None if value is None else parse_duration(value)
+    max_age: Duration | None = None  # drop other snapshots older than this, even within keep_last
 
 
 class Config(_Strict):
