@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from hrdwatch.config import Config, SourceConfig
@@ -168,6 +168,7 @@ class Monitor:
         }
         self.summary = CrawlSummary()
         self._main_failed: set[str] = set()
+        self._not_modified: list[tuple[str, str]] = []
         with db.transaction() as session:
             run = CrawlRun(
                 started_at=self.clock(), sources=sorted(self.sources), holder=holder_id(), stats={}, errors=[]
@@ -195,7 +196,7 @@ class Monitor:
             elif isinstance(result, NotModified):
                 self.summary.answered.add(result.source_id)
                 self.summary.count(result.source_id, "unchanged")
-                self._touch(result.source_id, result.key)
+                self._not_modified.append((result.source_id, result.key))
             elif isinstance(result, ListingLinks):
                 self.summary.answered.add(result.source_id)
                 self.summary.count(result.source_id, "fetched")
@@ -212,6 +213,7 @@ class Monitor:
         """Record each source's outcome and close the run."""
         now = self.clock()
         with self.db.transaction() as session:
+            self._touch_not_modified(session, now)
             for sid in self.sources:
                 row = session.get(Source, sid)
                 if row is None:
@@ -277,11 +279,18 @@ class Monitor:
         else:
             self._error(source_id, error)
 
-    def _touch(self, source_id: str, key: str) -> None:
-        with self.db.transaction() as session:
-            doc = self._doc(session, source_id, key)
-            if doc is not None:
-                doc.fetched_at = self.clock()
+    def _touch_not_modified(self, session: Session, now: datetime) -> None:
+        """Record the 304s of the run in one go (one statement per source, not one transaction each)."""
+        by_source: dict[str, list[str]] = {}
+        for source_id, key in self._not_modified:
+            by_source.setdefault(source_id, []).append(key)
+        for source_id, keys in by_source.items():
+            for start in range(0, len(keys), 500):
+                session.execute(
+                    update(Document)
+                    .where(Document.source_id == source_id, Document.key.in_(keys[start : start + 500]))
+                    .values(fetched_at=now)
+                )
 
     @staticmethod
     def _doc(session: Session, source_id: str, key: str) -> Document | None:

@@ -72,3 +72,28 @@ def test_config_found_through_environment(tmp_path: Path, monkeypatch: pytest.Mo
     loaded = load_config()
     assert loaded.path == path
     assert loaded.config.sources[0].id == "s"
+
+
+def test_every_setting_is_documented_in_the_readme() -> None:
+    from pydantic import BaseModel
+
+    from hrdwatch.config import Config
+
+    readme = (Path(__file__).parent.parent / "README.md").read_text(encoding="utf-8")
+    reference = readme.split("## Configuration reference", 1)[1].split("\n## ", 1)[0]
+
+    def keys(model: type[BaseModel], prefix: str = "") -> list[str]:
+        found = []
+        for name, field in model.model_fields.items():
+            key = field.alias or name
+            found.append(prefix + key)
+            annotation = field.annotation
+            for candidate in (annotation, *getattr(annotation, "__args__", ())):
+                inner = getattr(candidate, "__args__", (candidate,))
+                for item in (candidate, *inner):
+                    if isinstance(item, type) and issubclass(item, BaseModel) and item.__name__ != "TopicSpec":
+                        found.extend(keys(item, f"{prefix}{key}."))
+        return found
+
+    missing = sorted({key for key in keys(Config) if f"{key.rsplit('.', 1)[-1]}:" not in reference})
+    assert not missing, f"undocumented settings: {missing}"
