@@ -6,6 +6,7 @@ import signal
 import subprocess
 import time
 from itertools import pairwise
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -18,8 +19,24 @@ PAGE = html(
 ).body.decode()
 
 
+_started: list[subprocess.Popen[str]] = []
+
+
+@pytest.fixture(autouse=True)
+def _no_service_left_behind() -> Iterator[None]:
+    """A failing test must not leave an `hrdwatch run` process behind."""
+    yield
+    while _started:
+        proc = _started.pop()
+        if proc.poll() is None:
+            proc.kill()
+        proc.communicate()
+
+
 def start(hrdwatch: Hrdwatch, *extra: str) -> subprocess.Popen[str]:
-    return hrdwatch.popen("--log-level", "INFO", *extra, "run")
+    proc = hrdwatch.popen("--log-level", "INFO", *extra, "run")
+    _started.append(proc)
+    return proc
 
 
 def stop(proc: subprocess.Popen[str], timeout: float = 15) -> tuple[str, str, float]:
