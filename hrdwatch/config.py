@@ -139,7 +139,7 @@ class CrawlSettings(_Strict):
     max_page_size: int = 10 * 1024 * 1024
     concurrency: int = Field(default=16, ge=1, le=256)
     concurrency_per_domain: int = Field(default=2, ge=1, le=16)
-    delay: float = Field(default=0.5, ge=0)
+    delay: float = Field(default=0.25, ge=0)
     retries: int = Field(default=2, ge=0, le=10)
     obey_robots: bool = True
 
