@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import re
+import subprocess
 import sys
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -129,8 +131,9 @@ class JsonFormatter(logging.Formatter):
 @main.command()
 @click.argument("source_ids", nargs=-1)
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as one JSON object.")
+@click.option("--part", is_flag=True, hidden=True, help="Internal: one part of a crawl split over processes.")
 @click.pass_obj
-def crawl(obj: Context, source_ids: tuple[str, ...], as_json: bool) -> None:
+def crawl(obj: Context, source_ids: tuple[str, ...], as_json: bool, part: bool) -> None:
     """Re-crawl now all sources, or the named ones, and store what is new."""
     from hrdwatch.monitor import sync_sources
     from hrdwatch.storage.locks import acquire_many, holder_id, release
@@ -143,14 +146,25 @@ def crawl(obj: Context, source_ids: tuple[str, ...], as_json: bool) -> None:
 
     channels = build_channels(config.notify)  # fails early on a bad channel configuration
     db = obj.db
+    if part:  # the parent process holds the locks and sends the notifications
+        done = _crawl_locked(obj, chosen, channels)
+        click.echo(json.dumps({**done.as_dict(), "error_messages": done.errors, "per_source": done.per_source}))
+        return
     sync_sources(db, config.sources)
     holder = holder_id()
     ttl = config.run.crawl_timeout + 60
     got = acquire_many(db, [source.id for source in chosen], holder, ttl)
     locked = [source for source in chosen if source.id in got]
     skipped = [source.id for source in chosen if source.id not in got]
+    summary: CrawlSummary | None
     try:
-        summary = _crawl_locked(obj, locked, channels) if locked else None
+        parts = _parts(config.crawl.processes, len(locked))
+        if not locked:
+            summary = None
+        elif parts > 1:
+            summary = _crawl_in_parts(obj, locked, parts)
+        else:
+            summary = _crawl_locked(obj, locked, channels)
     finally:
         release(db, [source.id for source in locked], holder)
     out = Console(highlight=False, soft_wrap=True)
@@ -173,6 +187,40 @@ def crawl(obj: Context, source_ids: tuple[str, ...], as_json: bool) -> None:
         click.echo(f"Skipped {source_id}: another process is crawling it.", err=True)
     if channels and summary is not None:
         _deliver(obj, channels, out, quiet=as_json)
+
+
+def _parts(configured: int | None, sources: int) -> int:
+    """How many processes share a crawl: one per CPU (at most 4) for 40 sources or more."""
+    if configured is not None:
+        return max(1, min(configured, sources))
+    return min(os.cpu_count() or 1, 4) if sources >= 40 else 1
+
+
+def _crawl_in_parts(obj: Context, sources: list[SourceConfig], parts: int) -> CrawlSummary:
+    """Crawl on several cores: each part is a `crawl --part` process (a Scrapy process uses one core)."""
+    groups = [[source.id for source in sources[i::parts]] for i in range(parts)]
+    config_args = ["--config", obj.config_path] if obj.config_path else []
+    log_args = ["--log-level", getattr(obj, "log_level", "WARNING")]
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-m", "hrdwatch", *config_args, *log_args, "crawl", "--part", *group],
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        for group in groups
+    ]
+    summary = CrawlSummary()
+    for proc, group in zip(procs, groups, strict=True):
+        out, _err = proc.communicate()
+        record = next((json.loads(line) for line in reversed(out.splitlines()) if line.startswith("{")), None)
+        if proc.returncode != 0 or record is None:
+            summary.errors.extend(f"{sid}: crawl process exited with {proc.returncode}" for sid in group)
+            continue
+        for what in ("fetched", "unchanged", "changed", "new_documents", "alerts"):
+            setattr(summary, what, getattr(summary, what) + record[what])
+        summary.errors.extend(record["error_messages"])
+        summary.per_source.update(record["per_source"])
+    return summary
 
 
 def _crawl_locked(obj: Context, chosen: list[SourceConfig], channels: Sequence[Channel]) -> CrawlSummary:

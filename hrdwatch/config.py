@@ -142,6 +142,7 @@ class CrawlSettings(_Strict):
     delay: float = Field(default=0.25, ge=0)
     retries: int = Field(default=2, ge=0, le=10)
     obey_robots: bool = True
+    processes: int | None = Field(default=None, ge=1, le=32)  # crawl processes; None: one per CPU for 40+ sources
 
 
 class EmailSettings(_Strict):

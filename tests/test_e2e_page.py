@@ -57,3 +57,20 @@ def test_unchanged_page_is_answered_with_304(site: Site, hrdwatch: Hrdwatch) -> 
     hrdwatch.run("crawl")
     second = [h for m, p, h in site.requests if p == "/news"][-1]
     assert second.get("If-None-Match")
+
+
+def test_a_crawl_split_over_processes_gives_the_same_result(site: Site, hrdwatch: Hrdwatch) -> None:
+    paths = [f"/s{i}" for i in range(4)]
+    for path in paths:
+        site[path] = page(*BASE)
+    hrdwatch.write_config(
+        [{"id": f"s{i}", "url": site.url(p)} for i, p in enumerate(paths)],
+        crawl={"delay": 0, "retries": 0, "timeout": "10s", "processes": 2},
+    )
+    assert "Crawled 4 source(s): 4 fetched" in hrdwatch.run("crawl").stdout
+    new = "The Parliament adopted a resolution establishing a protection mechanism for human rights defenders."
+    for path in paths:
+        site[path] = page(*BASE, new)
+    assert "4 changed, 0 new documents, 4 alerts, 0 errors" in hrdwatch.run("crawl").stdout
+    assert sorted(a["source"] for a in hrdwatch.alerts()) == ["s0", "s1", "s2", "s3"]
+    assert hrdwatch.sources()["s3"]["last_crawl"] is not None
