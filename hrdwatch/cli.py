@@ -10,6 +10,7 @@ import json
 import logging
 import os
 import re
+import signal
 import subprocess
 import sys
 from collections.abc import Iterator, Sequence
@@ -209,9 +210,20 @@ def _crawl_in_parts(obj: Context, sources: list[SourceConfig], parts: int) -> Cr
         )
         for group in groups
     ]
+
+    def forward(signum: int, _frame: Any) -> None:  # a stop request reaches every part
+        for proc in procs:
+            if proc.poll() is None:
+                proc.send_signal(signum)
+
+    previous = {signum: signal.signal(signum, forward) for signum in (signal.SIGTERM, signal.SIGINT)}
     summary = CrawlSummary()
-    for proc, group in zip(procs, groups, strict=True):
-        out, _err = proc.communicate()
+    try:
+        outputs = [proc.communicate()[0] for proc in procs]
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+    for proc, group, out in zip(procs, groups, outputs, strict=True):
         record = next((json.loads(line) for line in reversed(out.splitlines()) if line.startswith("{")), None)
         if proc.returncode != 0 or record is None:
             summary.errors.extend(f"{sid}: crawl process exited with {proc.returncode}" for sid in group)

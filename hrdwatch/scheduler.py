@@ -73,6 +73,7 @@ class Service:
     due: list[str] = field(default_factory=list)  # sources waiting for a crawl process
     in_flight: set[str] = field(default_factory=set)  # sources being crawled now
     solo: set[str] = field(default_factory=set)  # sources crawled on their own (suspected of hanging)
+    dispatchers: list[threading.Thread] = field(default_factory=list)
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _due_changed: threading.Condition = field(default_factory=threading.Condition)
 
@@ -294,7 +295,9 @@ class Service:
 
     def start_dispatchers(self) -> None:
         for number in range(self.config.run.max_parallel):
-            threading.Thread(target=self._dispatcher, name=f"crawl-dispatcher-{number}", daemon=True).start()
+            thread = threading.Thread(target=self._dispatcher, name=f"crawl-dispatcher-{number}", daemon=True)
+            thread.start()
+            self.dispatchers.append(thread)
 
     def stop(self) -> None:
         self.stopping.set()
@@ -312,6 +315,8 @@ class Service:
                 proc.wait(max(0.1, deadline - time.monotonic()))
             except subprocess.TimeoutExpired:
                 proc.kill()
+        for thread in self.dispatchers:  # let them record what became of their crawls
+            thread.join(timeout=5)
         self.scheduler.shutdown(wait=True)
         log.info(
             "stopped: %d crawls, %d failed, %d killed, %d job errors, %d missed runs",
