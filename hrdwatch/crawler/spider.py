@@ -14,7 +14,7 @@ from scrapy.http import Response
 from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.python.failure import Failure
 
-from hrdwatch.crawler.links import canonical_url, select_links
+from hrdwatch.crawler.links import select_links
 from hrdwatch.crawler.results import Failed, Fetched, ListingLinks, NotModified, SourcePlan
 from hrdwatch.detect.extract import ExtractionError, decode, extract_html
 
@@ -147,6 +147,3 @@ class WatchSpider(scrapy.Spider):
         request = failure.request  # type: ignore[attr-defined]
         plan: SourcePlan = request.meta["plan"]
         yield Failed(plan.source_id, request.meta["role"], request.meta["key"], request.url, describe_failure(failure))
-
-
-__all__ = ["WatchSpider", "canonical_url"]
