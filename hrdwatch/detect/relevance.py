@@ -14,6 +14,7 @@ mekanizmi, mekanizmit, mekanizmin).
 from __future__ import annotations
 
 import re
+from bisect import bisect_left
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
@@ -154,14 +155,12 @@ def compile_topic(name: str, spec: TopicSpec) -> Topic:
     )
 
 
-def _mask(topic: Topic, text: str) -> tuple[str, list[int], bool]:
+def _mask(topic: Topic, text: str) -> tuple[str, list[int]]:
     """Folded text with look-alike phrases neutralised (replaced by non-word characters)."""
     folded, index = fold_with_map(text)
-    masked = False
     if topic.exclude is not None:
-        folded, count = topic.exclude.subn(lambda m: "\x00" * len(m.group(0)), folded)
-        masked = count > 0
-    return folded, index, masked
+        folded = topic.exclude.sub(lambda m: "\x00" * len(m.group(0)), folded)
+    return folded, index
 
 
 def _groups_in(groups: tuple[_CompiledGroup, ...], folded: str, names: tuple[str, ...]) -> bool:
@@ -178,8 +177,8 @@ def score(topic: Topic, text: str, context: str = "", document: str = "") -> Sco
     (an article about HRDs in Azerbaijan, posted on the Tirana office's news list).
     """
     whole = f"{text} \n {context}" if context else text
-    folded, index, _masked = _mask(topic, whole)
-    own = folded[: len(fold_with_map(text)[0])] if context else folded
+    folded, index = _mask(topic, whole)
+    own = folded[: bisect_left(index, len(text))] if context else folded  # the text's own part
     matches: list[Match] = []
     matched_groups: list[str] = []
     total = 0.0
