@@ -41,7 +41,7 @@ from sqlalchemy import update
 
 from hrdwatch.config import Config, ConfigError, load_config
 from hrdwatch.storage.db import Database
-from hrdwatch.storage.locks import holder_id, release
+from hrdwatch.storage.locks import holder_id, release, release_dead
 from hrdwatch.storage.models import CrawlRun, Source, utcnow
 
 log = logging.getLogger("hrdwatch.run")
@@ -317,6 +317,7 @@ class Service:
                 proc.kill()
         for thread in self.dispatchers:  # let them record what became of their crawls
             thread.join(timeout=5)
+        release_dead(self.db)  # a crawl killed before it could free its locks
         self.scheduler.shutdown(wait=True)
         log.info(
             "stopped: %d crawls, %d failed, %d killed, %d job errors, %d missed runs",

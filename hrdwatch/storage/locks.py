@@ -96,3 +96,11 @@ def _acquire_batch(db: Database, source_ids: list[str], holder: str, ttl: float)
                 continue
             got.add(source_id)
     return got
+
+
+def release_dead(db: Database) -> None:
+    """Remove the locks of processes of this machine that no longer exist."""
+    with db.transaction() as session:
+        for lock in session.query(Lock).all():
+            if _dead(lock.holder):
+                session.delete(lock)
