@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import zlib
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -32,11 +31,11 @@ from hrdwatch.detect.extract import Block, ExtractionError, FeedEntry, Page, ext
 from hrdwatch.detect.judge import judge
 from hrdwatch.detect.relevance import Topic, compile_topics, score
 from hrdwatch.notifier.outbox import enqueue
+from hrdwatch.storage.blobs import store_blob
 from hrdwatch.storage.db import Database, StorageError
 from hrdwatch.storage.locks import holder_id
 from hrdwatch.storage.models import (
     Alert,
-    Blob,
     Change,
     CrawlRun,
     Document,
@@ -448,7 +447,7 @@ class Monitor:
             url=result.url,
             status=result.status,
             headers=result.headers,
-            blob_sha256=self._blob(session, result.body),
+            blob_sha256=store_blob(session, result.body),
             content_hash=digest,
             blocks=[block.text for block in page.blocks],
         )
@@ -537,13 +536,6 @@ class Monitor:
                 ).scalars()
             )
         return seen
-
-    @staticmethod
-    def _blob(session: Session, body: bytes) -> str:
-        sha = hashlib.sha256(body).hexdigest()
-        if session.get(Blob, sha) is None:
-            session.add(Blob(sha256=sha, size=len(body), data=zlib.compress(body, 6)))
-        return sha
 
     def _feed(self, result: Fetched) -> None:
         source = self.sources[result.source_id]

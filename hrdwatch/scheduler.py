@@ -148,6 +148,8 @@ class Service:
                     return
             time.sleep(BATCH_WINDOW)  # let sources due at about the same time join the batch
             with self._due_changed:
+                if self.stopping.is_set():
+                    return
                 batch = self._take_batch()
                 self.in_flight.update(batch)
             try:
@@ -178,8 +180,10 @@ class Service:
     def _crawl_batch(self, batch: list[str]) -> None:
         started = time.monotonic()
         command = [sys.executable, "-m", "hrdwatch", *self._config_args(), *self.log_args, "crawl", "--json", *batch]
-        proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        with self._lock:
+        with self._lock:  # stop() sets `stopping` before it looks at the children
+            if self.stopping.is_set():
+                return
+            proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
             self.children[proc.pid] = (proc, ",".join(batch))
         try:
             try:

@@ -104,3 +104,45 @@ def test_prune_keeps_changes_latest_and_seen(site: Site, hrdwatch: Hrdwatch) -> 
     site["/p"] = html("".join(f"<p>{p}</p>" for p in [*paragraphs, relevant])).body.decode()
     hrdwatch.run("crawl")
     assert len(hrdwatch.alerts()) == 1
+
+
+def test_two_processes_storing_the_same_body_at_once_both_succeed(hrdwatch: Hrdwatch) -> None:
+    """Crawl processes share the blob table: the second insert of a body must not fail."""
+    import threading
+
+    from hrdwatch.storage.blobs import store_blob
+    from hrdwatch.storage.db import Database
+
+    first, second = Database(hrdwatch.db_url), Database(hrdwatch.db_url)
+    body = b"<html>the same page served to two sources</html>"
+    outcome: list[object] = []
+    holding = threading.Event()
+    release = threading.Event()
+
+    def hold_first() -> None:
+        with first.transaction() as session:
+            outcome.append(store_blob(session, body))
+            session.flush()
+            holding.set()
+            release.wait(10)
+
+    def race_second() -> None:
+        holding.wait(10)
+        try:
+            with second.transaction() as session:
+                outcome.append(store_blob(session, body))
+        except Exception as exc:  # the failure this test is about
+            outcome.append(exc)
+
+    threads = [threading.Thread(target=hold_first), threading.Thread(target=race_second)]
+    for thread in threads:
+        thread.start()
+    holding.wait(10)
+    threading.Timer(1.0, release.set).start()  # the second insert is waiting on the first by then
+    for thread in threads:
+        thread.join(30)
+    first.close()
+    second.close()
+    sha = hashlib.sha256(body).hexdigest()
+    assert outcome == [sha, sha]
+    assert query(hrdwatch.db_url, "select count(*) from blobs") == [(1,)]

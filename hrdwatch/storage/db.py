@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -17,6 +18,14 @@ from hrdwatch.storage.schema import ensure_current
 
 class StorageError(Exception):
     """The database cannot be opened or used."""
+
+
+def describe_error(exc: SQLAlchemyError) -> str:
+    """The driver's own message, first line only: never the statement or its parameters
+    (they can hold whole page bodies)."""
+    orig = getattr(exc, "orig", None)
+    text = str(orig if orig is not None else exc).strip()
+    return f"{type(orig or exc).__name__}: {text.splitlines()[0] if text else ''}"
 
 
 # The one SQLite-only piece of SQL in hrdwatch: WAL (readers do not block the writer),
@@ -42,7 +51,8 @@ def open_engine(url: str) -> Engine:
     try:
         parsed = make_url(url)
     except ArgumentError as exc:
-        raise StorageError(f"database URL {url!r} is not valid: {exc}") from None
+        shown = re.sub(r"(://[^:/@]*:)[^@]*@", r"\1***@", url)  # never show a password
+        raise StorageError(f"database URL {shown!r} is not valid: {exc}") from None
     kwargs: dict[str, Any] = {}
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
@@ -87,7 +97,7 @@ class Database:
             with session.begin():
                 yield session
         except SQLAlchemyError as exc:
-            raise StorageError(f"database error: {exc}") from exc
+            raise StorageError(f"database error: {describe_error(exc)}") from exc
         finally:
             session.close()
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
-import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -15,6 +14,7 @@ from typing import BinaryIO
 
 from sqlalchemy import select
 
+from hrdwatch.storage.blobs import load_blob
 from hrdwatch.storage.db import Database
 from hrdwatch.storage.models import Blob, Document, Snapshot
 
@@ -46,9 +46,7 @@ def snapshots(db: Database, source_id: str, since: datetime | None = None) -> It
         if since is not None:
             query = query.where(Snapshot.fetched_at >= since)
         for snapshot, data in session.execute(query):
-            yield Evidence(
-                snapshot.url, snapshot.fetched_at, snapshot.status, dict(snapshot.headers), zlib.decompress(data)
-            )
+            yield Evidence(snapshot.url, snapshot.fetched_at, snapshot.status, dict(snapshot.headers), load_blob(data))
 
 
 def write_warc(items: Iterator[Evidence], out: BinaryIO) -> int:
