@@ -202,14 +202,18 @@ class Hrdwatch(Tool):
             "sources": [{"id": f"p{i:05d}", "url": url, "kind": "page"} for i, url in enumerate(urls)],
         }
         self.config.write_text(json.dumps(config, indent=1, ensure_ascii=False), "utf-8")  # JSON is YAML
+        # A profiler sees one process: the profiled run crawls in one (no split over CPUs).
+        config["crawl"]["processes"] = 1
+        self.profile_config = workdir / "hrdwatch-profiled.yaml"
+        self.profile_config.write_text(json.dumps(config, indent=1, ensure_ascii=False), "utf-8")
 
     def env(self) -> dict[str, str]:
         return {"PYTHONPATH": str(self.source)}
 
     def command(self, profile_to: Path | None = None) -> list[str]:
-        args = ["-m", "hrdwatch", "--config", str(self.config), "crawl"]
         if profile_to is None:
-            return [self.python, *args]
+            return [self.python, "-m", "hrdwatch", "--config", str(self.config), "crawl"]
+        args = ["-m", "hrdwatch", "--config", str(self.profile_config), "crawl"]
         if has_module(self.python, "pyinstrument"):
             return [self.python, "-m", "pyinstrument", "-r", "session", "-o", str(profile_to) + ".pyisession", *args]
         return [self.python, "-m", "cProfile", "-o", str(profile_to) + ".pstats", *args]

@@ -236,8 +236,10 @@ def _crawl_in_parts(obj: Context, sources: list[SourceConfig], parts: int) -> Cr
 
 
 def _crawl_locked(obj: Context, chosen: list[SourceConfig], channels: Sequence[Channel]) -> CrawlSummary:
+    from hrdwatch.crawler.robots import origin_of
     from hrdwatch.crawler.run import run_crawl
     from hrdwatch.monitor import Monitor, build_plans
+    from hrdwatch.storage.robots import load_robots, save_robots
 
     config = obj.loaded.config
     plans = build_plans(obj.db, chosen)
@@ -252,8 +254,12 @@ def _crawl_locked(obj: Context, chosen: list[SourceConfig], channels: Sequence[C
         if console.is_terminal:
             console.print(f"\r  {count} fetched…", end="")
 
-    run_crawl(plans, config.crawl, on_result, log_level=getattr(obj, "log_level", "WARNING"))
+    origins = {origin_of(plan.url) for plan in plans} | {origin_of(doc.url) for plan in plans for doc in plan.pending}
+    robots = load_robots(obj.db, origins, config.crawl.robots_max_age) if config.crawl.obey_robots else {}
+    fetched = run_crawl(plans, config.crawl, on_result, log_level=getattr(obj, "log_level", "WARNING"), robots=robots)
     summary = monitor.finish()
+    if config.crawl.robots_max_age > 0:
+        save_robots(obj.db, fetched)
     if console.is_terminal:
         console.print()
     return summary

@@ -40,6 +40,14 @@ class ConfigError(Exception):
 
 def parse_duration(value: str | int | float) -> float:
     """Seconds in a duration like ``30s``, ``15m``, ``6h``, ``1d`` (a bare number is seconds)."""
+    seconds = _seconds(value)
+    if seconds <= 0:
+        raise ValueError(f"{value!r} must be longer than zero")
+    return seconds
+
+
+def _seconds(value: str | int | float) -> float:
+    """Seconds in a duration; 0 allowed (a caller decides)."""
     if isinstance(value, bool):
         raise ValueError(f"{value!r} is not a duration")
     if isinstance(value, int | float):
@@ -49,8 +57,8 @@ def parse_duration(value: str | int | float) -> float:
         if not match:
             raise ValueError(f"{value!r} is not a duration like 30s, 15m, 6h or 1d")
         seconds = float(match.group(1)) * _UNIT_SECONDS[match.group(2)]
-    if seconds <= 0:
-        raise ValueError(f"{value!r} must be longer than zero")
+    if seconds < 0:
+        raise ValueError(f"{value!r} must not be negative")
     return seconds
 
 
@@ -61,6 +69,7 @@ def _http_url(value: str) -> str:
 
 
 Duration = Annotated[float, BeforeValidator(parse_duration)]  # 30s, 15m, 6h, 1d (or seconds)
+DurationOrZero = Annotated[float, BeforeValidator(_seconds)]  # the same, 0 allowed
 HttpUrl = Annotated[str, AfterValidator(_http_url)]
 
 
@@ -142,6 +151,8 @@ class CrawlSettings(_Strict):
     delay: float = Field(default=0.25, ge=0)
     retries: int = Field(default=2, ge=0, le=10)
     obey_robots: bool = True
+    # robots.txt kept between crawls (RFC 9309: at most 24 h); 0: asked again every crawl
+    robots_max_age: DurationOrZero = 24 * 3600.0
     processes: int | None = Field(default=None, ge=1, le=32)  # crawl processes; None: one per CPU for 40+ sources
 
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 import pytest
 
 from tests.conftest import BACKENDS, Hrdwatch
-from tests.site import Site, html
+from tests.site import Resource, Site, html
 
 pytestmark = pytest.mark.parametrize("backend", BACKENDS, indirect=True)
 
@@ -74,3 +74,42 @@ def test_a_crawl_split_over_processes_gives_the_same_result(site: Site, hrdwatch
     assert "4 changed, 0 new documents, 4 alerts, 0 errors" in hrdwatch.run("crawl").stdout
     assert sorted(a["source"] for a in hrdwatch.alerts()) == ["s0", "s1", "s2", "s3"]
     assert hrdwatch.sources()["s3"]["last_crawl"] is not None
+
+
+def test_robots_txt_is_kept_between_crawls_and_still_obeyed(site: Site, hrdwatch: Hrdwatch) -> None:
+    site["/robots.txt"] = Resource(b"User-agent: *\nDisallow: /private\n", content_type="text/plain")
+    site["/news"] = page(*BASE)
+    site["/private"] = page(*BASE)
+    hrdwatch.write_config([{"id": "coe", "url": site.url("/news")}, {"id": "hidden", "url": site.url("/private")}])
+    first = hrdwatch.run("crawl").stdout
+    assert "hidden: forbidden by robots.txt" in first
+    assert site.hits("/robots.txt") == 1
+    second = hrdwatch.run("crawl").stdout
+    assert site.hits("/robots.txt") == 1  # answered from the database
+    assert "hidden: forbidden by robots.txt" in second  # and its rules still apply
+    assert site.hits("/private") == 0 and site.hits("/news") == 2
+
+
+def test_robots_txt_is_asked_again_when_older_than_its_max_age(site: Site, hrdwatch: Hrdwatch) -> None:
+    site["/news"] = page(*BASE)  # no robots.txt: a 404, kept as "everything allowed"
+    hrdwatch.write_config(
+        [{"id": "coe", "url": site.url("/news")}], crawl={"delay": 0, "retries": 0, "robots_max_age": 0}
+    )
+    hrdwatch.run("crawl")
+    hrdwatch.run("crawl")
+    assert site.hits("/robots.txt") == 2
+    hrdwatch.write_config(
+        [{"id": "coe", "url": site.url("/news")}], crawl={"delay": 0, "retries": 0, "robots_max_age": "1h"}
+    )
+    hrdwatch.run("crawl")
+    hrdwatch.run("crawl")
+    assert site.hits("/robots.txt") == 3
+
+
+def test_robots_txt_that_fails_is_not_kept(site: Site, hrdwatch: Hrdwatch) -> None:
+    site["/robots.txt"] = Resource(b"oops", status=503, content_type="text/plain")
+    site["/news"] = page(*BASE)
+    hrdwatch.write_config([{"id": "coe", "url": site.url("/news")}])
+    hrdwatch.run("crawl")
+    hrdwatch.run("crawl")
+    assert site.hits("/robots.txt") == 2

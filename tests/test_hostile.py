@@ -276,6 +276,7 @@ def test_links_never_lead_to_private_addresses_or_other_schemes(site: Site, hrdw
     ).body.decode()
     out = hrdwatch.run("crawl").stdout
     assert site.hits("/news/private") == 0
+    assert not [p for _m, p, h in site.requests if h.get("Host", "").startswith("localhost")]  # not even robots.txt
     assert out.count("private, loopback or link-local") == 2
     assert [a["url"] for a in hrdwatch.alerts()] == [site.url("/news/ok")]
 

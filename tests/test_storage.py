@@ -34,7 +34,7 @@ def test_upgrade_from_the_first_migration_keeps_data(hrdwatch: Hrdwatch) -> None
     assert "run 'hrdwatch db upgrade'" in refused.stderr
     assert "0001" in hrdwatch.run("db", "current").stdout
 
-    assert "0001 → 0003" in hrdwatch.run("db", "upgrade").stdout
+    assert "0001 → 0004" in hrdwatch.run("db", "upgrade").stdout
     engine = create_engine(hrdwatch.db_url)
     assert current_revision(engine) == head_revision(engine) == alembic_head(engine)
     engine.dispose()
@@ -111,7 +111,7 @@ def test_two_processes_storing_the_same_body_at_once_both_succeed(hrdwatch: Hrdw
     import threading
 
     from hrdwatch.storage.blobs import store_blob
-    from hrdwatch.storage.db import Database
+    from hrdwatch.storage.db import Database, StorageError
 
     first, second = Database(hrdwatch.db_url), Database(hrdwatch.db_url)
     body = b"<html>the same page served to two sources</html>"
@@ -131,7 +131,7 @@ def test_two_processes_storing_the_same_body_at_once_both_succeed(hrdwatch: Hrdw
         try:
             with second.transaction() as session:
                 outcome.append(store_blob(session, body))
-        except Exception as exc:  # the failure this test is about
+        except StorageError as exc:  # the failure this test is about
             outcome.append(exc)
 
     threads = [threading.Thread(target=hold_first), threading.Thread(target=race_second)]

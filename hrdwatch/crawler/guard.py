@@ -38,17 +38,24 @@ def resolves_privately(host: str) -> bool:
     return False
 
 
+def refusal(request: Request) -> str | None:
+    """Why this request must not be made, or None."""
+    parts = urlsplit(request.url)
+    if parts.scheme not in ("http", "https"):
+        return f"refused {request.url}: only http and https URLs are fetched"
+    plan = request.meta.get("plan")
+    if plan is None:
+        return None  # robots.txt: asked for only on behalf of a request that passed here
+    own = (urlsplit(plan.url).hostname or "").lower()
+    host = (parts.hostname or "").lower()
+    discovered = request.meta.get("role") == "document" or request.meta.get("redirect_times", 0) > 0
+    if host != own and discovered and resolves_privately(host):
+        return f"refused {request.url}: it leaves {own} for a private, loopback or link-local address"
+    return None
+
+
 class AddressGuard:
     def process_request(self, request: Request, spider: Any = None) -> None:
-        parts = urlsplit(request.url)
-        if parts.scheme not in ("http", "https"):
-            raise IgnoreRequest(f"refused {request.url}: only http and https URLs are fetched")
-        plan = request.meta.get("plan")
-        if plan is None:
-            return None  # robots.txt and the like
-        own = (urlsplit(plan.url).hostname or "").lower()
-        host = (parts.hostname or "").lower()
-        discovered = request.meta.get("role") == "document" or request.meta.get("redirect_times", 0) > 0
-        if host != own and discovered and resolves_privately(host):
-            raise IgnoreRequest(f"refused {request.url}: it leaves {own} for a private, loopback or link-local address")
-        return None
+        reason = refusal(request)
+        if reason is not None:
+            raise IgnoreRequest(reason)

@@ -6,7 +6,7 @@ The spider keeps no state between crawls: everything it needs comes in the plans
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator, Sequence
+from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
 from typing import Any
 
 import scrapy
@@ -51,9 +51,17 @@ def describe_failure(failure: Failure) -> str:
 class WatchSpider(scrapy.Spider):
     name = "hrdwatch"
 
-    def __init__(self, plans: Sequence[SourcePlan], **kwargs: Any) -> None:
+    def __init__(
+        self,
+        plans: Sequence[SourcePlan],
+        robots: Mapping[str, bytes] | None = None,
+        robots_fetched: dict[str, bytes] | None = None,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(**kwargs)
         self.plans = tuple(plans)
+        self.robots = robots or {}  # read by hrdwatch.crawler.robots.CachedRobotsTxt
+        self.robots_fetched = robots_fetched if robots_fetched is not None else {}
 
     async def start(self) -> AsyncIterator[Any]:
         for plan in self.plans:
