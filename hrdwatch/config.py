@@ -25,6 +25,7 @@ from pydantic import (
 )
 
 from hrdwatch.detect.relevance import TopicSpec, builtin_topics
+from hrdwatch.yamlsafe import load_yaml
 
 CONFIG_ENV = "HRDWATCH_CONFIG"
 DEFAULT_CONFIG_NAME = "hrdwatch.yaml"
@@ -327,13 +328,13 @@ def load_config(path: str | os.PathLike[str] | None = None) -> LoadedConfig:
     if chosen is None:
         from hrdwatch.defaults import default_config_text
 
-        return LoadedConfig(parse_config(yaml.safe_load(default_config_text()), "built-in configuration"), None)
+        return LoadedConfig(parse_config(load_yaml(default_config_text()), "built-in configuration"), None)
     try:
         text = chosen.read_text(encoding="utf-8")
     except OSError as exc:
         raise ConfigError(f"cannot read configuration file {chosen}: {exc.strerror or exc}") from None
     try:
-        data = yaml.safe_load(text)
+        data = load_yaml(text)
     except yaml.YAMLError as exc:
         raise ConfigError(f"{chosen}: not valid YAML: {exc}") from None
     return LoadedConfig(parse_config(data, str(chosen)), chosen)

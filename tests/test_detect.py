@@ -7,7 +7,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from hrdwatch.detect.diff import content_hash, fault, new_units, units_of
-from hrdwatch.detect.extract import Block, ExtractionError, decode, extract_html
+from hrdwatch.detect.extract import Block, ExtractionError, decode, extract_document, extract_html
 from hrdwatch.detect.judge import judge
 from hrdwatch.detect.relevance import builtin_topics, compile_topics, score
 from hrdwatch.detect.text import canonical, clean, fold, sentences
@@ -169,3 +169,75 @@ def test_property_extraction_never_crashes_and_same_content_is_never_new(parts: 
     assert new_units(units_of(page.blocks), {u.fingerprint for u in units}) == []
     for unit in units:
         score(TOPIC, unit.text)
+
+
+# canonical() decides which sentences a database has seen: a faster version must give the
+# same form for every text, or an upgrade would alert on old sentences. This is the first,
+# plain version, kept as the reference.
+def _reference_canonical(text: str) -> str:
+    from hrdwatch.detect import text as t
+
+    folded = t.fold(text)
+    for pattern in t._NOISE_PATTERNS:
+        folded = pattern.sub(" # ", folded)
+    stripped = t._DATE.sub(" ", folded)
+    if len(t._WORD.findall(stripped)) < 3 or t._STAMP_WORDS.search(folded):
+        folded = t._NUMBER.sub("#", t._DATE.sub(" # ", folded))
+    return t._NON_WORD.sub(" ", folded).strip()
+
+
+def _reference_fold(text: str) -> str:
+    import unicodedata
+
+    from hrdwatch.detect import text as t
+
+    text = text.casefold().translate(t._FOLD_EXTRA)
+    if text.isascii():
+        return text
+    return t._COMBINING.sub("", unicodedata.normalize("NFKD", text))
+
+
+_TRICKY = (
+    "Updated|updated|Last updated:|Posted|Postuar më,|Publikuar|Botuar|mis à jour|publié|modifié|© Copyright|Version|"
+    "3 hours ago|1 day ago|a week ago|an hour ago|one month ago|il y a 3 heures|para 3 orësh|2 orë më parë|"
+    "just now|yesterday|today|Sot|dje|hier|aujourd'hui|aujourd’hui|Monday|mon|Tue|e hënë|e martë|lundi|29 November 2026|"
+    "Nov 29, 2026|1st|2nd March|21er mars|mai|may|sept|29/11/2026|2026-11-29|10:42|10h42|10:42:05 pm|1,234 views|"
+    "Views: 1234|345 shikime|12 vues|a3f9c2d1e4b5a6c7d8e9f0a1b2c3d4e5|٣|١٢ views|Mbrojtësit e të drejtave të njeriut|"
+    "défenseur·e·s|`|’|ß|Œ|İ|The Parliament adopted a law|on the protection mechanism|for human rights defenders|"
+    ".|,|;|:|!|?|(|)|-"
+).split("|")
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(st.sampled_from(_TRICKY) | st.text(max_size=12), max_size=14), st.sampled_from([" ", "", "  ", "\n"]))
+def test_canonical_and_fold_equal_their_reference(words: list[str], sep: str) -> None:
+    text = sep.join(words)
+    assert fold(text) == _reference_fold(text)
+    assert canonical(text) == _reference_canonical(text)
+
+
+def test_canonical_equals_its_reference_on_realistic_pages() -> None:
+    from pathlib import Path
+
+    import yaml
+
+    from benchmarks.sitegen import build_page, render
+
+    def strings(value: object) -> list[str]:
+        if isinstance(value, str):
+            return [value]
+        if isinstance(value, dict):
+            return [s for item in value.values() for s in strings(item)]
+        if isinstance(value, list):
+            return [s for item in value for s in strings(item)]
+        return []
+
+    texts: list[str] = []
+    for path in sorted((Path(__file__).parent / "eval" / "cases").glob("*.yaml")):
+        texts.extend(strings(yaml.safe_load(path.read_text("utf-8"))))
+    for index in range(20):
+        page = extract_document(render(build_page(7, index), 7, noise=index, news=index % 3), "text/html", "http://x/")
+        texts.extend(block.text for block in page.blocks)
+    for text in texts:
+        for sentence in sentences(text):
+            assert canonical(sentence) == _reference_canonical(sentence), sentence

@@ -47,17 +47,27 @@ def scrapy_settings(crawl: CrawlSettings, log_level: str = "WARNING") -> dict[st
             "scrapy.extensions.closespider.CloseSpider": 0,
             "scrapy.extensions.throttle.AutoThrottle": 0,
         },
-        "EXTENSIONS": {
-            "scrapy.extensions.telnet.TelnetConsole": None,
-            "scrapy.extensions.remote_control.RemoteControl": None,
-        },
         "MEMUSAGE_ENABLED": False,
         # Only http(s): no file://, ftp://, s3:// or data: downloads, whatever a page links to.
         "DOWNLOAD_HANDLERS": {"file": None, "ftp": None, "s3": None, "data": None},
-        "DOWNLOADER_MIDDLEWARES": {
-            "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
+        # Scrapy's downloader middlewares, with robots.txt kept between crawls and the address
+        # guard; without cookies (off: a watch keeps no session; the module would import
+        # tldextract for nothing) and the HTTP cache (hrdwatch keeps its own validators).
+        # Listed here because a middleware disabled with None is still imported.
+        "DOWNLOADER_MIDDLEWARES_BASE": {
+            "scrapy.downloadermiddlewares.offsite.OffsiteMiddleware": 50,
             "hrdwatch.crawler.robots.CachedRobotsTxt": 100,
-            "hrdwatch.crawler.guard.AddressGuard": 590,
+            "scrapy.downloadermiddlewares.httpauth.HttpAuthMiddleware": 300,
+            "scrapy.downloadermiddlewares.downloadtimeout.DownloadTimeoutMiddleware": 350,
+            "scrapy.downloadermiddlewares.defaultheaders.DefaultHeadersMiddleware": 400,
+            "scrapy.downloadermiddlewares.useragent.UserAgentMiddleware": 500,
+            "scrapy.downloadermiddlewares.retry.RetryMiddleware": 550,
+            "scrapy.downloadermiddlewares.redirect.MetaRefreshMiddleware": 580,
+            "hrdwatch.crawler.guard.AddressGuard": 585,
+            "scrapy.downloadermiddlewares.httpcompression.HttpCompressionMiddleware": 590,
+            "scrapy.downloadermiddlewares.redirect.RedirectMiddleware": 600,
+            "scrapy.downloadermiddlewares.httpproxy.HttpProxyMiddleware": 750,
+            "scrapy.downloadermiddlewares.stats.DownloaderStats": 850,
         },
         # No Referer header: a watched site need not learn which page led to it.
         "REFERER_ENABLED": False,

@@ -20,10 +20,10 @@ from functools import cache
 from importlib import resources
 from typing import Any
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from hrdwatch.detect.text import fold, fold_with_map
+from hrdwatch.yamlsafe import load_yaml
 
 
 class GroupSpec(BaseModel):
@@ -232,7 +232,7 @@ def names_lookalike(topic: Topic, text: str) -> bool:
 
 @cache
 def builtin_topics() -> dict[str, TopicSpec]:
-    data: Any = yaml.safe_load(resources.files("hrdwatch").joinpath("topics.yaml").read_text(encoding="utf-8"))
+    data: Any = load_yaml(resources.files("hrdwatch").joinpath("topics.yaml").read_text(encoding="utf-8"))
     return {name: TopicSpec.model_validate(spec) for name, spec in data.items()}
 
 

@@ -55,6 +55,9 @@ def _fold_char(char: str) -> str:
 
 def fold(text: str) -> str:
     """Lower-case, diacritic-free form: 'Mbrojtësit' → 'mbrojtesit', 'défenseur·e·s' → 'defenseures'."""
+    if text.isascii():  # the common case, and the same result: "`" is the one ASCII character mapped
+        text = text.lower()
+        return text.replace("`", "'") if "`" in text else text
     text = text.casefold().translate(_FOLD_EXTRA)
     if text.isascii():
         return text
@@ -151,6 +154,13 @@ _DATE = re.compile(
     rf"|\b(?:{_MONTH_RE})\b\.?\s+\d{{1,2}}(?:st|nd|rd|th)?,?(?:\s+\d{{4}})?|\b(?:{_WEEKDAY_RE})\b"
 )
 _NUMBER = re.compile(r"\d+")
+# Words whose presence the costly patterns need (the patterns decide; these only rule out).
+_CALENDAR = frozenset(_MONTHS.split()) | frozenset(_WEEKDAYS.split())
+_RELATIVE_WORDS = frozenset("ago just yesterday today tomorrow sot dje aujourd hier".split())
+_STAMP_SET = frozenset(
+    "update updated modified posted published last perditesuar perditesimi postuar publikuar botuar "
+    "jour publie modifie copyright version".split()
+)
 _WORD = re.compile(r"[^\W\d_]{3,}")
 _NON_WORD = re.compile(r"[\W_]+")
 
@@ -163,10 +173,18 @@ def canonical(text: str) -> str:
     numbers and dates are gone, or that speak of updating/posting.
     """
     folded = fold(text)
-    for pattern in _NOISE_PATTERNS:
-        folded = pattern.sub(" # ", folded)
-    stripped = _DATE.sub(" ", folded)
-    if len(_WORD.findall(stripped)) < 3 or _STAMP_WORDS.search(folded):
+    words = _WORD.findall(folded)
+    # The noise patterns need a digit, or one of the words of a relative date.
+    if _NUMBER.search(folded) or not _RELATIVE_WORDS.isdisjoint(words):
+        for pattern in _NOISE_PATTERNS:
+            folded = pattern.sub(" # ", folded)
+        words = _WORD.findall(folded)
+    # Removing dates removes at most the month and weekday names among the words: a sentence
+    # with three other words is long enough without looking (the date regex is the costly one).
+    short = len(words) - sum(1 for word in words if word in _CALENDAR) < 3 and (
+        len(_WORD.findall(_DATE.sub(" ", folded))) < 3
+    )
+    if short or (not _STAMP_SET.isdisjoint(words) and _STAMP_WORDS.search(folded)):
         folded = _NUMBER.sub("#", _DATE.sub(" # ", folded))
     return _NON_WORD.sub(" ", folded).strip()
 

@@ -1,0 +1,28 @@
+"""Scrapy as hrdwatch configures it: no remote control, no telnet console, no cookies."""
+
+from __future__ import annotations
+
+import sys
+
+from scrapy.crawler import CrawlerProcess
+
+from hrdwatch.config import CrawlSettings
+from hrdwatch.crawler.run import scrapy_settings
+from hrdwatch.crawler.spider import WatchSpider
+
+
+def test_no_remote_control_no_telnet_and_only_http() -> None:
+    process = CrawlerProcess(settings=scrapy_settings(CrawlSettings()))
+    crawler = process.create_crawler(WatchSpider)
+    crawler._apply_settings()
+    enabled = {type(extension).__name__ for extension in crawler.extensions.middlewares}
+    assert "CoreStats" in enabled  # the list is real
+    assert not enabled & {"RemoteControl", "TelnetConsole"}
+    assert not any(name.endswith(("remote_control", "telnet")) for name in sys.modules if name.startswith("scrapy"))
+    settings = crawler.settings
+    assert not settings.getbool("TELNETCONSOLE_ENABLED") and not settings.getbool("REMOTE_CONTROL_ENABLED")
+    handlers = settings.getwithbase("DOWNLOAD_HANDLERS")
+    assert {scheme for scheme, handler in handlers.items() if handler} == {"http", "https"}
+    middlewares = settings.getwithbase("DOWNLOADER_MIDDLEWARES")
+    assert "hrdwatch.crawler.robots.CachedRobotsTxt" in middlewares
+    assert not any("cookies" in str(name) or name.endswith("RobotsTxtMiddleware") for name in middlewares)
