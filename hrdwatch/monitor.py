@@ -26,7 +26,19 @@ from hrdwatch.crawler.results import (
     Result,
     SourcePlan,
 )
-from hrdwatch.detect.diff import Unit, content_hash, fault, new_units, shape, shapes, units_of
+from hrdwatch.detect.diff import (
+    Unit,
+    block_prints,
+    content_hash,
+    decode_prints,
+    digest_of,
+    encode_prints,
+    fault,
+    new_units,
+    shape,
+    shapes,
+    units_of,
+)
 from hrdwatch.detect.extract import Block, ExtractionError, FeedEntry, Page, extract_document, extract_feed
 from hrdwatch.detect.judge import judge
 from hrdwatch.detect.relevance import Topic, compile_topics, score
@@ -272,8 +284,8 @@ class Monitor:
             with self.db.transaction() as session:
                 doc = self._doc(session, source_id, key)
                 if doc is not None:
-                    doc.suspect_count += 1
-                    if doc.suspect_count >= MAX_DOCUMENT_FAILURES and doc.fetched_at is None:
+                    doc.failures += 1
+                    if doc.failures >= MAX_DOCUMENT_FAILURES and doc.fetched_at is None:
                         doc.fetched_at = self.clock()  # give up on a link that never works
         else:
             self._error(source_id, error)
@@ -310,6 +322,7 @@ class Monitor:
                 baseline=baseline,
                 first_seen_at=self.clock(),
                 suspect_count=0,
+                failures=0,
             )
             session.add(doc)
             session.flush()
@@ -369,13 +382,16 @@ class Monitor:
                 doc.last_modified = result.headers.get("last-modified")
                 self.summary.count(result.source_id, "unchanged")
                 return
-            units = units_of(page.blocks)
-            problem = fault(page, units, doc.sentence_count)
-            digest = content_hash(units)
+            # Blocks met in the last version keep their fingerprints: only new text is canonicalised.
+            prints = block_prints(page.blocks, decode_prints(doc.block_prints))
+            fingerprints = [fp for _digest, fps in prints for fp in fps]
+            problem = fault(page, len(fingerprints), doc.sentence_count)
+            digest = digest_of(fingerprints)
             if problem is not None and not self._accept_shrunk(doc, problem, digest):
                 self._failed_processing(session, doc, result, problem)
                 return
-            doc.suspect_hash, doc.suspect_count = None, 0
+            doc.suspect_hash, doc.suspect_count, doc.failures = None, 0, 0
+            doc.block_prints = encode_prints(prints)
             doc.blocks_hash = text_hash
             doc.etag = result.headers.get("etag")
             doc.last_modified = result.headers.get("last-modified")
@@ -388,7 +404,14 @@ class Monitor:
             first_fetch = doc.fetched_at is None
             is_baseline = (not baselined) or (first_fetch and doc.baseline)
             self._store_version(
-                session, doc, result, page, units, digest, is_baseline, new_document=first_fetch and role == "document"
+                session,
+                doc,
+                result,
+                page,
+                units_of(page.blocks),
+                digest,
+                is_baseline,
+                new_document=first_fetch and role == "document",
             )
 
     def _accept_shrunk(self, doc: Document, problem: str, digest: str) -> bool:
@@ -405,8 +428,8 @@ class Monitor:
         where = result.url if result.role == "document" else ""
         self._error(result.source_id, f"{where + ': ' if where else ''}{problem}", main=result.role != "document")
         if result.role == "document" and doc.fetched_at is None:
-            doc.suspect_count += 1
-            if doc.suspect_count >= MAX_DOCUMENT_FAILURES:
+            doc.failures += 1
+            if doc.failures >= MAX_DOCUMENT_FAILURES:
                 doc.fetched_at = self.clock()
 
     def _store_version(

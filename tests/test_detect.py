@@ -131,11 +131,11 @@ def test_reordering_and_return_are_not_new() -> None:
 
 def test_fault_detection() -> None:
     empty = extract_html("<html><body><p> </p></body></html>", "http://x/")
-    assert fault(empty, units_of(empty.blocks), None)
+    assert fault(empty, len(units_of(empty.blocks)), None)
     cut = extract_html("<html><body><p>Some text that goes on and on", "http://x/")
-    assert "truncated" in (fault(cut, units_of(cut.blocks), None) or "")
+    assert "truncated" in (fault(cut, len(units_of(cut.blocks)), None) or "")
     small = extract_html("<html><body><p>Only one sentence is left here.</p></body></html>", "http://x/")
-    assert "lost most" in (fault(small, units_of(small.blocks), 20) or "")
+    assert "lost most" in (fault(small, len(units_of(small.blocks)), 20) or "")
 
 
 def test_judge_uses_paragraph_context() -> None:
@@ -241,3 +241,30 @@ def test_canonical_equals_its_reference_on_realistic_pages() -> None:
     for text in texts:
         for sentence in sentences(text):
             assert canonical(sentence) == _reference_canonical(sentence), sentence
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.sampled_from(_TRICKY) | st.text(max_size=30), max_size=8), st.integers(0, 7))
+def test_block_prints_are_the_units_fingerprints_and_survive_storage(parts: list[str], keep: int) -> None:
+    from hrdwatch.detect.diff import block_prints, decode_prints, digest_of, encode_prints
+
+    blocks = [Block(" ".join(parts[i : i + 2]) + ".") for i in range(0, len(parts), 2)]
+    units = units_of(blocks)
+    fresh = block_prints(blocks, {})
+    assert [fp for _d, fps in fresh for fp in fps] == [unit.fingerprint for unit in units]
+    assert digest_of(fp for _d, fps in fresh for fp in fps) == content_hash(units)
+    stored = encode_prints(fresh)
+    assert stored is not None and decode_prints(stored) == dict(fresh)
+    # Known blocks are taken as stored; the others are computed.
+    known = dict(fresh[:keep])
+    assert block_prints(blocks, known) == fresh
+
+
+def test_damaged_block_prints_are_ignored() -> None:
+    from hrdwatch.detect.diff import block_prints, decode_prints, encode_prints
+
+    stored = encode_prints(block_prints([Block("The Parliament met. It adopted a law.")], {}))
+    assert stored is not None and decode_prints(stored)
+    assert decode_prints(stored[:-3]) == {}
+    assert decode_prints(stored + b"x") == {}
+    assert decode_prints(None) == {}

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Container, Iterable, Sequence
+from collections.abc import Container, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from hrdwatch.detect.extract import Block, Page
@@ -43,10 +43,69 @@ def units_of(blocks: Sequence[Block]) -> list[Unit]:
 
 def content_hash(units: Iterable[Unit]) -> str:
     """Identity of a document's text as a *set* of sentences: order and noise do not count."""
+    return digest_of(unit.fingerprint for unit in units)
+
+
+def digest_of(fingerprints: Iterable[int]) -> str:
+    """:func:`content_hash` from the sentences' fingerprints."""
     digest = hashlib.blake2b(digest_size=16)
-    for fingerprint in sorted({unit.fingerprint for unit in units}):
+    for fingerprint in sorted(set(fingerprints)):
         digest.update(fingerprint.to_bytes(8, "big", signed=True))
     return digest.hexdigest()
+
+
+# --- fingerprints by block, kept between versions ------------------------------------------
+#
+# A block's sentences and their fingerprints depend on its text alone, so a block met in the
+# last version need not be split and canonicalised again. Stored per document as records of
+# an 8-byte digest of the block's text, a 2-byte count, and that many 8-byte fingerprints.
+
+BlockPrints = list[tuple[bytes, tuple[int, ...]]]
+_MAX_PRINTS_BYTES = 64 * 1024  # a page of thousands of blocks is simply not remembered
+
+
+def block_digest(text: str) -> bytes:
+    return hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=8).digest()
+
+
+def block_prints(blocks: Sequence[Block], known: Mapping[bytes, tuple[int, ...]]) -> BlockPrints:
+    """Each block's digest and sentence fingerprints, taken from ``known`` where it has them."""
+    prints: BlockPrints = []
+    for block in blocks:
+        digest = block_digest(block.text)
+        fingerprints = known.get(digest)
+        if fingerprints is None:
+            fingerprints = tuple(unit.fingerprint for unit in units_of([block]))
+        prints.append((digest, fingerprints))
+    return prints
+
+
+def encode_prints(prints: BlockPrints) -> bytes | None:
+    out = bytearray()
+    for digest, fingerprints in prints:
+        if len(fingerprints) > 0xFFFF:
+            return None
+        out += digest + len(fingerprints).to_bytes(2, "big")
+        for fingerprint in fingerprints:
+            out += fingerprint.to_bytes(8, "big", signed=True)
+    return bytes(out) if len(out) <= _MAX_PRINTS_BYTES else None
+
+
+def decode_prints(data: bytes | None) -> dict[bytes, tuple[int, ...]]:
+    """What :func:`encode_prints` stored; nothing for data that is missing or damaged."""
+    known: dict[bytes, tuple[int, ...]] = {}
+    if not data:
+        return known
+    view, at = memoryview(data), 0
+    while at + 10 <= len(view):
+        digest, count = bytes(view[at : at + 8]), int.from_bytes(view[at + 8 : at + 10], "big")
+        at += 10
+        end = at + 8 * count
+        if end > len(view):
+            return {}
+        known[digest] = tuple(int.from_bytes(view[i : i + 8], "big", signed=True) for i in range(at, end, 8))
+        at = end
+    return known if at == len(view) else {}
 
 
 def shape(key: str) -> str:
@@ -87,10 +146,14 @@ _NOT_FOUND = re.compile(
 )
 
 
-def fault(page: Page, units: Sequence[Unit], previous_count: int | None) -> str | None:
+def fault(page: Page, sentence_count: int, previous_count: int | None) -> str | None:
     """Why this version must not be trusted as the document's content, or None if it is sound."""
-    words = content_words(page.text)
-    if not units or words < 3:
+    # Only "fewer than 3" and "fewer than 150" matter: the words of a prefix never outnumber
+    # those of the whole, so the start of a long page is enough.
+    words = content_words(page.text[:4000])
+    if words < 150 and len(page.text) > 4000:
+        words = content_words(page.text)
+    if not sentence_count or words < 3:
         return "empty page: no text found"
     head = fold(page.title + " " + page.text[:400])
     if words < 150 and _MAINTENANCE.search(head):
@@ -99,6 +162,6 @@ def fault(page: Page, units: Sequence[Unit], previous_count: int | None) -> str 
         return "'not found' page served instead of the content"
     if page.truncated:
         return "truncated page: the HTML ends before </body></html>"
-    if previous_count and previous_count >= 8 and len(units) < 0.4 * previous_count:
-        return f"page lost most of its content ({previous_count} → {len(units)} sentences)"
+    if previous_count and previous_count >= 8 and sentence_count < 0.4 * previous_count:
+        return f"page lost most of its content ({previous_count} → {sentence_count} sentences)"
     return None

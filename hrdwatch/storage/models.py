@@ -85,6 +85,9 @@ class Document(Base):
     sentence_count: Mapped[int | None] = mapped_column(Integer)
     suspect_hash: Mapped[str | None] = mapped_column(String(32))  # a shrunken version seen again…
     suspect_count: Mapped[int] = mapped_column(Integer, default=0)  # …this many times in a row
+    # Per block of the last version: its digest and its sentences' fingerprints (detect.diff).
+    block_prints: Mapped[bytes | None] = mapped_column(LargeBinary)
+    failures: Mapped[int] = mapped_column(Integer, default=0, server_default="0")  # failed fetches in a row
 
 
 class Blob(Base):
