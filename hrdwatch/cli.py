@@ -6,13 +6,14 @@ errors into one clear sentence and an exit code (2: bad configuration, 3: unusab
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
 import re
 import signal
-import subprocess
 import sys
+import traceback
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
@@ -132,9 +133,8 @@ class JsonFormatter(logging.Formatter):
 @main.command()
 @click.argument("source_ids", nargs=-1)
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as one JSON object.")
-@click.option("--part", is_flag=True, hidden=True, help="Internal: one part of a crawl split over processes.")
 @click.pass_obj
-def crawl(obj: Context, source_ids: tuple[str, ...], as_json: bool, part: bool) -> None:
+def crawl(obj: Context, source_ids: tuple[str, ...], as_json: bool) -> None:
     """Re-crawl now all sources, or the named ones, and store what is new."""
     from hrdwatch.monitor import sync_sources
     from hrdwatch.storage.locks import acquire_many, holder_id, release
@@ -147,11 +147,10 @@ def crawl(obj: Context, source_ids: tuple[str, ...], as_json: bool, part: bool) 
 
     channels = build_channels(config.notify)  # fails early on a bad channel configuration
     db = obj.db
-    if part:  # the parent process holds the locks and sends the notifications
-        done = _crawl_locked(obj, chosen, channels)
-        click.echo(json.dumps({**done.as_dict(), "error_messages": done.errors, "per_source": done.per_source}))
-        return
     sync_sources(db, config.sources)
+    # Until the crawl installs its own handlers, SIGTERM ends the command through its
+    # `finally` clauses (locks released), not on the spot.
+    signal.signal(signal.SIGTERM, _exit_on_signal)
     holder = holder_id()
     ttl = config.run.crawl_timeout + 60
     got = acquire_many(db, [source.id for source in chosen], holder, ttl)
@@ -163,7 +162,7 @@ def crawl(obj: Context, source_ids: tuple[str, ...], as_json: bool, part: bool) 
         if not locked:
             summary = None
         elif parts > 1:
-            summary = _crawl_in_parts(obj, locked, parts)
+            summary = _crawl_in_parts(obj, locked, parts, channels)
         else:
             summary = _crawl_locked(obj, locked, channels)
     finally:
@@ -190,6 +189,10 @@ def crawl(obj: Context, source_ids: tuple[str, ...], as_json: bool, part: bool) 
         _deliver(obj, channels, out, quiet=as_json)
 
 
+def _exit_on_signal(signum: int, _frame: Any) -> None:
+    raise SystemExit(128 + signum)
+
+
 def _parts(configured: int | None, sources: int) -> int:
     """How many processes share a crawl: one per CPU (at most 4) for 40 sources or more."""
     if configured is not None:
@@ -197,36 +200,42 @@ def _parts(configured: int | None, sources: int) -> int:
     return min(os.cpu_count() or 1, 4) if sources >= 40 else 1
 
 
-def _crawl_in_parts(obj: Context, sources: list[SourceConfig], parts: int) -> CrawlSummary:
-    """Crawl on several cores: each part is a `crawl --part` process (a Scrapy process uses one core)."""
-    groups = [[source.id for source in sources[i::parts]] for i in range(parts)]
-    config_args = ["--config", obj.config_path] if obj.config_path else []
-    log_args = ["--log-level", getattr(obj, "log_level", "WARNING")]
-    procs = [
-        subprocess.Popen(
-            [sys.executable, "-m", "hrdwatch", *config_args, *log_args, "crawl", "--part", *group],
-            stdout=subprocess.PIPE,
-            text=True,
-        )
-        for group in groups
-    ]
+def _crawl_in_parts(obj: Context, sources: list[SourceConfig], parts: int, channels: Sequence[Channel]) -> CrawlSummary:
+    """Crawl on several cores (a Scrapy process uses one): this process crawls the first part
+    and a forked process each of the others. Forked, not started afresh: a part inherits the
+    imports and the loaded configuration, and starts crawling at once."""
+    from hrdwatch.crawler.run import stop_running_crawl
+
+    groups = [sources[i::parts] for i in range(parts)]
+    children: list[tuple[int, int]] = []  # pid, read end of its pipe
+    stopping: list[int] = []
 
     def forward(signum: int, _frame: Any) -> None:  # a stop request reaches every part
-        for proc in procs:
-            if proc.poll() is None:
-                proc.send_signal(signum)
+        stopping.append(signum)
+        for pid, _fd in children:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signum)
+        stop_running_crawl()
 
     previous = {signum: signal.signal(signum, forward) for signum in (signal.SIGTERM, signal.SIGINT)}
-    summary = CrawlSummary()
     try:
-        outputs = [proc.communicate()[0] for proc in procs]
+        for group in groups[1:]:
+            if stopping:
+                break
+            children.append(_fork_part(obj, group, channels))
+        summary = CrawlSummary() if stopping else _crawl_locked(obj, groups[0], channels, own_signals=False)
+        reports = [_part_report(pid, fd) for pid, fd in children]
+    except BaseException:
+        forward(signal.SIGTERM, None)
+        for pid, fd in children:
+            _part_report(pid, fd)
+        raise
     finally:
         for signum, handler in previous.items():
             signal.signal(signum, handler)
-    for proc, group, out in zip(procs, groups, outputs, strict=True):
-        record = next((json.loads(line) for line in reversed(out.splitlines()) if line.startswith("{")), None)
-        if proc.returncode != 0 or record is None:
-            summary.errors.extend(f"{sid}: crawl process exited with {proc.returncode}" for sid in group)
+    for group, (code, record) in zip(groups[1:], reports, strict=False):
+        if code != 0 or record is None:
+            summary.errors.extend(f"{source.id}: crawl process exited with {code}" for source in group)
             continue
         for what in ("fetched", "unchanged", "changed", "new_documents", "alerts"):
             setattr(summary, what, getattr(summary, what) + record[what])
@@ -235,7 +244,47 @@ def _crawl_in_parts(obj: Context, sources: list[SourceConfig], parts: int) -> Cr
     return summary
 
 
-def _crawl_locked(obj: Context, chosen: list[SourceConfig], channels: Sequence[Channel]) -> CrawlSummary:
+def _fork_part(obj: Context, group: list[SourceConfig], channels: Sequence[Channel]) -> tuple[int, int]:
+    """Fork a process that crawls ``group`` and writes its summary (JSON) to a pipe."""
+    read_fd, write_fd = os.pipe()
+    pid = os.fork()
+    if pid:
+        os.close(write_fd)
+        return pid, read_fd
+    code = 1  # the part: never returns into the parent's code
+    try:
+        os.close(read_fd)
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(signum, _exit_on_signal)
+        obj.db.engine.dispose(close=False)  # the parent's connections stay the parent's
+        done = _crawl_locked(obj, group, channels)
+        record = {**done.as_dict(), "error_messages": done.errors, "per_source": done.per_source}
+        with os.fdopen(write_fd, "w", encoding="utf-8") as pipe:
+            pipe.write(json.dumps(record, ensure_ascii=False))
+        code = 0
+    except SystemExit as exc:
+        code = exc.code if isinstance(exc.code, int) else 1
+    except BaseException:  # noqa: BLE001 (whatever happens, the part never returns into the parent's code)
+        traceback.print_exc()
+    finally:
+        os._exit(code)
+
+
+def _part_report(pid: int, fd: int) -> tuple[int, dict[str, Any] | None]:
+    """Wait for a forked part: its exit code and its summary."""
+    with os.fdopen(fd, "r", encoding="utf-8") as pipe:
+        text = pipe.read()
+    _pid, status = os.waitpid(pid, 0)
+    code = os.waitstatus_to_exitcode(status)
+    try:
+        return code, json.loads(text) if text else None
+    except ValueError:
+        return code, None
+
+
+def _crawl_locked(
+    obj: Context, chosen: list[SourceConfig], channels: Sequence[Channel], own_signals: bool = True
+) -> CrawlSummary:
     from hrdwatch.crawler.robots import origin_of
     from hrdwatch.crawler.run import run_crawl
     from hrdwatch.monitor import Monitor, build_plans
@@ -256,8 +305,17 @@ def _crawl_locked(obj: Context, chosen: list[SourceConfig], channels: Sequence[C
 
     origins = {origin_of(plan.url) for plan in plans} | {origin_of(doc.url) for plan in plans for doc in plan.pending}
     robots = load_robots(obj.db, origins, config.crawl.robots_max_age) if config.crawl.obey_robots else {}
-    fetched = run_crawl(plans, config.crawl, on_result, log_level=getattr(obj, "log_level", "WARNING"), robots=robots)
-    summary = monitor.finish()
+    try:
+        fetched = run_crawl(
+            plans,
+            config.crawl,
+            on_result,
+            log_level=getattr(obj, "log_level", "WARNING"),
+            robots=robots,
+            install_signal_handlers=own_signals,
+        )
+    finally:  # stopped or not, what was stored is recorded on its sources and the run closed
+        summary = monitor.finish()
     if config.crawl.robots_max_age > 0:
         save_robots(obj.db, fetched)
     if console.is_terminal:

@@ -12,6 +12,7 @@ import logging
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
@@ -61,6 +62,7 @@ from hrdwatch.storage.models import (
 log = logging.getLogger(__name__)
 
 MAX_DOCUMENT_FAILURES = 5
+UPDATE_BATCH = 100  # unchanged documents whose new validators are written together
 SHRUNK_ACCEPT_AFTER = 3
 
 
@@ -180,6 +182,7 @@ class Monitor:
         self.summary = CrawlSummary()
         self._main_failed: set[str] = set()
         self._not_modified: list[tuple[str, str]] = []
+        self._updates: list[dict[str, Any]] = []  # documents found unchanged, written in batches
         with db.transaction() as session:
             run = CrawlRun(
                 started_at=self.clock(), sources=sorted(self.sources), holder=holder_id(), stats={}, errors=[]
@@ -224,6 +227,7 @@ class Monitor:
         """Record each source's outcome and close the run."""
         now = self.clock()
         with self.db.transaction() as session:
+            self._write_updates(session)
             self._touch_not_modified(session, now)
             for sid in self.sources:
                 row = session.get(Source, sid)
@@ -350,43 +354,63 @@ class Monitor:
             )
 
     def _document(self, result: Fetched) -> None:
+        """A fetched page or document: read what is stored, work out the new version with no
+        database lock held, then write in one short transaction (or, when nothing but the
+        validators changed, in the next batch of such updates)."""
         source = self.sources[result.source_id]
-        baselined = self.baselined.get(result.source_id, False)
-        with self.db.transaction() as session:
-            role = result.role
-            doc = self._get_or_create_doc(
-                session, result.source_id, result.key, result.url, role, result.baseline or not baselined
+        role = result.role
+        with self.db.reading() as session:
+            known = self._doc(session, result.source_id, result.key)
+        body_hash = hashlib.sha256(result.body).hexdigest()
+        if known is not None and known.body_hash == body_hash and known.content_hash is not None:
+            self._unchanged(result, known, fetched_at=self.clock())
+            return
+        try:
+            page = extract_document(
+                result.body,
+                result.headers.get("content-type", ""),
+                result.url,
+                select=source.select if role == "page" else None,
+                exclude=source.exclude if role == "page" else (),
             )
-            body_hash = hashlib.sha256(result.body).hexdigest()
-            now = self.clock()
-            if doc.body_hash == body_hash and doc.content_hash is not None:
-                doc.fetched_at = now
-                self.summary.count(result.source_id, "unchanged")
-                return
-            try:
-                page = extract_document(
-                    result.body,
-                    result.headers.get("content-type", ""),
-                    result.url,
-                    select=source.select if role == "page" else None,
-                    exclude=source.exclude if role == "page" else (),
-                )
-            except ExtractionError as exc:
+        except ExtractionError as exc:
+            with self.db.transaction() as session:
+                doc = self._doc_for(session, result, known)
                 self._failed_processing(session, doc, result, str(exc))
-                return
-            text_hash = blocks_hash(page)
-            if text_hash == doc.blocks_hash and doc.content_hash is not None and not page.truncated:
-                # The same text as last time, only the markup around it changed.
-                doc.fetched_at, doc.body_hash = now, body_hash
-                doc.etag = result.headers.get("etag")
-                doc.last_modified = result.headers.get("last-modified")
-                self.summary.count(result.source_id, "unchanged")
-                return
-            # Blocks met in the last version keep their fingerprints: only new text is canonicalised.
-            prints = block_prints(page.blocks, decode_prints(doc.block_prints))
-            fingerprints = [fp for _digest, fps in prints for fp in fps]
-            problem = fault(page, len(fingerprints), doc.sentence_count)
-            digest = digest_of(fingerprints)
+            return
+        text_hash = blocks_hash(page)
+        now = self.clock()
+        validators: dict[str, Any] = {
+            "fetched_at": now,
+            "body_hash": body_hash,
+            "etag": result.headers.get("etag"),
+            "last_modified": result.headers.get("last-modified"),
+        }
+        same_text = known is not None and text_hash == known.blocks_hash and known.content_hash is not None
+        if known is not None and same_text and not page.truncated:
+            self._unchanged(result, known, **validators)  # only the markup around the text changed
+            return
+        # Blocks met in the last version keep their fingerprints: only new text is canonicalised.
+        prints = block_prints(page.blocks, decode_prints(known.block_prints if known else None))
+        fingerprints = [fp for _digest, fps in prints for fp in fps]
+        digest = digest_of(fingerprints)
+        if known is not None and digest == known.content_hash and not page.truncated:
+            # The sentences of the last accepted version, no more, no fewer: sound by definition.
+            self._unchanged(
+                result,
+                known,
+                **validators,
+                suspect_hash=None,
+                suspect_count=0,
+                failures=0,
+                block_prints=encode_prints(prints),
+                blocks_hash=text_hash,
+                title=page.title or known.title,
+            )
+            return
+        problem = fault(page, len(fingerprints), known.sentence_count if known else None)
+        with self.db.transaction() as session:
+            doc = self._doc_for(session, result, known)
             if problem is not None and not self._accept_shrunk(doc, problem, digest):
                 self._failed_processing(session, doc, result, problem)
                 return
@@ -397,11 +421,12 @@ class Monitor:
             doc.last_modified = result.headers.get("last-modified")
             doc.body_hash = body_hash
             doc.title = page.title or doc.title
-            if digest == doc.content_hash:
+            if digest == doc.content_hash:  # a shrunken version accepted, with the same sentences
                 doc.fetched_at = now
                 self.summary.count(result.source_id, "unchanged")
                 return
             first_fetch = doc.fetched_at is None
+            baselined = self.baselined.get(result.source_id, False)
             is_baseline = (not baselined) or (first_fetch and doc.baseline)
             self._store_version(
                 session,
@@ -413,6 +438,38 @@ class Monitor:
                 is_baseline,
                 new_document=first_fetch and role == "document",
             )
+
+    def _doc_for(self, session: Session, result: Fetched, known: Document | None) -> Document:
+        """The document of a result in this write transaction (created if new)."""
+        self._write_updates(session)  # a batched update never lands after a later write
+        doc = session.get(Document, known.id) if known is not None else None
+        if doc is None:
+            baseline = result.baseline or not self.baselined.get(result.source_id, False)
+            doc = self._get_or_create_doc(session, result.source_id, result.key, result.url, result.role, baseline)
+        return doc
+
+    def _unchanged(self, result: Fetched, doc: Document, **values: Any) -> None:
+        """A document whose text is what it was: its new validators are written in batches
+        (lost in a crash, they only cost the next crawl the same work again)."""
+        self.summary.count(result.source_id, "unchanged")
+        self._updates.append({"id": doc.id, **values})
+        if len(self._updates) >= UPDATE_BATCH:
+            self._write_updates()
+
+    def _write_updates(self, session: Session | None = None) -> None:
+        if not self._updates:
+            return
+        updates, self._updates = self._updates, []
+        by_fields: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+        for row in updates:
+            by_fields.setdefault(tuple(sorted(row)), []).append(row)
+        if session is None:
+            with self.db.transaction() as own:
+                for rows in by_fields.values():
+                    own.execute(update(Document), rows)
+        else:
+            for rows in by_fields.values():
+                session.execute(update(Document), rows)
 
     def _accept_shrunk(self, doc: Document, problem: str, digest: str) -> bool:
         """A page that lost most of its content is a fault — unless it stays that way."""

@@ -1,8 +1,10 @@
 from __future__ import annotations
 
+import os
+
 import pytest
 
-from tests.conftest import BACKENDS, Hrdwatch
+from tests.conftest import BACKENDS, Hrdwatch, query
 from tests.site import Resource, Site, html
 
 pytestmark = pytest.mark.parametrize("backend", BACKENDS, indirect=True)
@@ -113,3 +115,41 @@ def test_robots_txt_that_fails_is_not_kept(site: Site, hrdwatch: Hrdwatch) -> No
     hrdwatch.run("crawl")
     hrdwatch.run("crawl")
     assert site.hits("/robots.txt") == 2
+
+
+def _cmdline(pid: str) -> bytes:
+    try:
+        with open(f"/proc/{pid}/cmdline", "rb") as stream:
+            return stream.read()
+    except OSError:
+        return b""
+
+
+@pytest.mark.parametrize("after", [1.0, 3.0])  # while it starts; while every part waits on pages
+def test_stopping_a_crawl_split_over_processes_stops_every_part(site: Site, hrdwatch: Hrdwatch, after: float) -> None:
+    import signal
+    import time
+
+    paths = [f"/slow{i}" for i in range(4)]
+    for path in paths:
+        site[path] = Resource(page(*BASE).encode(), delay=6)
+    hrdwatch.write_config(
+        [{"id": f"s{i}", "url": site.url(p)} for i, p in enumerate(paths)],
+        crawl={"delay": 0, "retries": 0, "timeout": "20s", "processes": 2},
+    )
+    proc = hrdwatch.popen("crawl")
+    time.sleep(after)
+    began = time.monotonic()
+    proc.send_signal(signal.SIGTERM)
+    proc.communicate(timeout=30)
+    assert time.monotonic() - began < 15
+    assert not [
+        pid for pid in os.listdir("/proc") if pid.isdigit() and str(hrdwatch.config_path).encode() in _cmdline(pid)
+    ]  # no part left running (forked parts have their parent's command line)
+    # Nothing half-done: pages stored before the stop are known, the others are a baseline.
+    for path in paths:
+        site[path] = page(*BASE)
+    assert "0 changed, 0 new documents, 0 alerts, 0 errors" in hrdwatch.run("crawl").stdout
+    assert query(hrdwatch.db_url, "select count(*) from locks") == [(0,)]
+    assert query(hrdwatch.db_url, "select count(*) from crawl_runs where finished_at is null") == [(0,)]
+    assert hrdwatch.alerts() == []

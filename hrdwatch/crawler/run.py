@@ -91,9 +91,14 @@ def run_crawl(
     on_result: Callable[[Result], None],
     log_level: str = "WARNING",
     robots: Mapping[str, bytes] | None = None,
+    install_signal_handlers: bool = True,
 ) -> dict[str, bytes]:
     """Fetch every planned source once, blocking until done. ``robots``: robots.txt bodies
-    stored by earlier crawls, by origin; returns the ones this crawl had to fetch."""
+    stored by earlier crawls, by origin; returns the ones this crawl had to fetch.
+
+    Without ``install_signal_handlers`` SIGTERM/SIGINT are the caller's to handle (it calls
+    :func:`stop_running_crawl`)."""
+    global _running
     if not plans:
         return {}
     # Scrapy logs through the standard logging tree, whose handler the CLI set up. Fetch
@@ -111,5 +116,21 @@ def run_crawl(
     crawler.signals.connect(scraped, signal=signals.item_scraped)
     fetched: dict[str, bytes] = {}
     process.crawl(crawler, plans=plans, robots=dict(robots or {}), robots_fetched=fetched)
-    process.start()
+    _running = process
+    try:
+        process.start(install_signal_handlers=install_signal_handlers)
+    finally:
+        _running = None
     return fetched
+
+
+_running: CrawlerProcess | None = None
+
+
+def stop_running_crawl() -> None:
+    """Ask the crawl running in this process to stop as a signal would (safe in a signal handler)."""
+    process = _running
+    if process is not None:
+        from twisted.internet import reactor
+
+        reactor.callFromThread(process.stop)

@@ -44,7 +44,8 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 
 
 def _sqlite_begin(connection: Any) -> None:
-    connection.exec_driver_sql("BEGIN IMMEDIATE")
+    read_only = connection.get_execution_options().get("hrdwatch_read_only", False)
+    connection.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
 
 
 def open_engine(url: str) -> Engine:
@@ -96,6 +97,19 @@ class Database:
         try:
             with session.begin():
                 yield session
+        except SQLAlchemyError as exc:
+            raise StorageError(f"database error: {describe_error(exc)}") from exc
+        finally:
+            session.close()
+
+    @contextmanager
+    def reading(self) -> Iterator[Session]:
+        """A session for reading only: on SQLite it takes no write lock (WAL readers never
+        wait for the writer), so work done between reading and writing holds no lock."""
+        session = self._sessions()
+        try:
+            session.connection(execution_options={"hrdwatch_read_only": True})
+            yield session  # closing ends the transaction; what was read stays readable (not expired)
         except SQLAlchemyError as exc:
             raise StorageError(f"database error: {describe_error(exc)}") from exc
         finally:
