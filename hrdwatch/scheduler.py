@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import random
 import signal
 import subprocess
@@ -37,11 +38,10 @@ from apscheduler.events import EVENT_JOB_ERROR, EVENT_JOB_MISSED, JobExecutionEv
 from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.interval import IntervalTrigger
-from sqlalchemy import update
 
 from hrdwatch.config import Config, ConfigError, load_config
 from hrdwatch.storage.db import Database
-from hrdwatch.storage.locks import holder_id, release, release_dead
+from hrdwatch.storage.locks import holder_id, is_dead, release, release_dead
 from hrdwatch.storage.models import CrawlRun, Source, utcnow
 
 log = logging.getLogger("hrdwatch.run")
@@ -183,13 +183,16 @@ class Service:
         with self._lock:  # stop() sets `stopping` before it looks at the children
             if self.stopping.is_set():
                 return
-            proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+            # Its own process group: a crawl split over processes is killed whole.
+            proc = subprocess.Popen(
+                command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True
+            )
             self.children[proc.pid] = (proc, ",".join(batch))
         try:
             try:
                 out, err = proc.communicate(timeout=self.config.run.crawl_timeout)
             except subprocess.TimeoutExpired:
-                proc.kill()
+                _kill_group(proc)
                 out, err = proc.communicate()
                 self._timed_out(batch, proc.pid)
                 return
@@ -260,13 +263,14 @@ class Service:
         self._close_runs(holder, f"{source_id}: {message}")
 
     def _close_runs(self, holder: str, message: str) -> None:
-        """Close the crawl-run records a killed crawl process left open."""
+        """Close the crawl-run records a killed crawl process left open (its own, and those of
+        the parts it forked, which died with it)."""
         with self.db.transaction() as session:
-            session.execute(
-                update(CrawlRun)
-                .where(CrawlRun.holder == holder, CrawlRun.finished_at.is_(None))
-                .values(finished_at=utcnow(), errors=[message])
-            )
+            for run in session.query(CrawlRun).filter(CrawlRun.finished_at.is_(None)):
+                if run.holder == holder:
+                    run.finished_at, run.errors = utcnow(), [message]
+                elif run.holder and is_dead(run.holder):
+                    run.finished_at, run.errors = utcnow(), ["crawl process ended without closing its run"]
 
     def notify(self) -> None:
         if not self.stopping.is_set():
@@ -318,7 +322,7 @@ class Service:
             try:
                 proc.wait(max(0.1, deadline - time.monotonic()))
             except subprocess.TimeoutExpired:
-                proc.kill()
+                _kill_group(proc)
         for thread in self.dispatchers:  # let them record what became of their crawls
             thread.join(timeout=5)
         release_dead(self.db)  # a crawl killed before it could free its locks
@@ -331,6 +335,14 @@ class Service:
             self.counters.job_errors,
             self.counters.missed_runs,
         )
+
+
+def _kill_group(proc: subprocess.Popen[str]) -> None:
+    """SIGKILL a crawl process and the parts it forked."""
+    try:
+        os.killpg(proc.pid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        proc.kill()
 
 
 def _last_json(text: str) -> dict[str, Any]:

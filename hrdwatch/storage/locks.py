@@ -23,7 +23,7 @@ def holder_id(pid: int | None = None) -> str:
     return f"{socket.gethostname()}:{pid or os.getpid()}"
 
 
-def _dead(holder: str) -> bool:
+def is_dead(holder: str) -> bool:
     """A lock held by a process of this machine that no longer exists (killed) is stale."""
     host, _, pid = holder.rpartition(":")
     if host != socket.gethostname() or not pid.isdigit():
@@ -51,7 +51,7 @@ def acquire(db: Database, source_id: str, holder: str, ttl: float, now: datetime
         current = session.get(Lock, source_id, with_for_update=True)
         if current is None:
             return False  # released meanwhile; the caller tries again next time
-        if current.expires_at < now or current.holder == holder or _dead(current.holder):
+        if current.expires_at < now or current.holder == holder or is_dead(current.holder):
             current.holder, current.acquired_at, current.expires_at = holder, now, expires
             return True
         return False
@@ -90,7 +90,7 @@ def _acquire_batch(db: Database, source_ids: list[str], holder: str, ttl: float)
             row = taken.get(source_id)
             if row is None:
                 session.add(Lock(source_id=source_id, holder=holder, acquired_at=now, expires_at=expires))
-            elif row.expires_at < now or row.holder == holder or _dead(row.holder):
+            elif row.expires_at < now or row.holder == holder or is_dead(row.holder):
                 row.holder, row.acquired_at, row.expires_at = holder, now, expires
             else:
                 continue
@@ -102,5 +102,5 @@ def release_dead(db: Database) -> None:
     """Remove the locks of processes of this machine that no longer exist."""
     with db.transaction() as session:
         for lock in session.query(Lock).all():
-            if _dead(lock.holder):
+            if is_dead(lock.holder):
                 session.delete(lock)
