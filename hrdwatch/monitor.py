@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import select, tuple_, update
 from sqlalchemy.orm import Session
 
 from hrdwatch.config import Config, SourceConfig
@@ -58,6 +58,7 @@ from hrdwatch.storage.models import (
     Source,
     utcnow,
 )
+from hrdwatch.storage.queries import load_sources
 
 log = logging.getLogger(__name__)
 
@@ -106,9 +107,11 @@ def blocks_hash(page: Page) -> str:
 
 def sync_sources(db: Database, sources: Iterable[SourceConfig]) -> None:
     """Make the sources table match the configuration (a changed URL or kind starts a new baseline)."""
+    sources = list(sources)
     with db.transaction() as session:
+        rows = load_sources(session, (config.id for config in sources))
         for config in sources:
-            row = session.get(Source, config.id)
+            row = rows.get(config.id)
             if row is None:
                 session.add(
                     Source(id=config.id, url=config.url, kind=config.kind, baselined=False, consecutive_errors=0)
@@ -119,12 +122,15 @@ def sync_sources(db: Database, sources: Iterable[SourceConfig]) -> None:
 
 def build_plans(db: Database, sources: Iterable[SourceConfig]) -> list[SourcePlan]:
     plans: list[SourcePlan] = []
-    with db.transaction() as session:
-        for config in sources:
-            row = session.get(Source, config.id)
-            baselined = bool(row and row.baselined)
-            docs = session.execute(
+    sources = list(sources)
+    ids = [config.id for config in sources]
+    with db.reading() as session:
+        rows = load_sources(session, ids)
+        by_source: dict[str, list[Any]] = {}
+        for start in range(0, len(ids), 500):
+            for doc in session.execute(
                 select(
+                    Document.source_id,
                     Document.key,
                     Document.url,
                     Document.role,
@@ -132,8 +138,13 @@ def build_plans(db: Database, sources: Iterable[SourceConfig]) -> list[SourcePla
                     Document.baseline,
                     Document.etag,
                     Document.last_modified,
-                ).where(Document.source_id == config.id)
-            ).all()
+                ).where(Document.source_id.in_(ids[start : start + 500]))
+            ):
+                by_source.setdefault(doc.source_id, []).append(doc)
+        for config in sources:
+            row = rows.get(config.id)
+            baselined = bool(row and row.baselined)
+            docs = by_source.get(config.id, [])
             main = next((d for d in docs if d.key == config.url and d.role == config.kind), None)
             known = frozenset(d.key for d in docs if d.role == "document")
             pending = tuple(
@@ -176,7 +187,9 @@ class Monitor:
         self.sources = {source.id: source for source in sources}
         all_topics = compile_topics(config.all_topics())
         self.topics: dict[str, dict[str, Topic]] = {
-            sid: {name: t for name, t in all_topics.items() if source.topics is None or name in source.topics}
+            sid: all_topics
+            if source.topics is None
+            else {name: t for name, t in all_topics.items() if name in source.topics}
             for sid, source in self.sources.items()
         }
         self.summary = CrawlSummary()
@@ -190,9 +203,8 @@ class Monitor:
             session.add(run)
             session.flush()
             self.summary.run_id = run.id
-            self.baselined = {
-                sid: bool(row.baselined) for sid in self.sources if (row := session.get(Source, sid)) is not None
-            }
+            rows = load_sources(session, self.sources)
+            self.baselined = {sid: bool(row.baselined) for sid, row in rows.items()}
 
     # -- entry point ---------------------------------------------------------------------
 
@@ -229,8 +241,9 @@ class Monitor:
         with self.db.transaction() as session:
             self._write_updates(session)
             self._touch_not_modified(session, now)
+            rows = load_sources(session, self.sources)
             for sid in self.sources:
-                row = session.get(Source, sid)
+                row = rows.get(sid)
                 if row is None:
                     continue
                 row.last_crawl_at = now
@@ -296,16 +309,13 @@ class Monitor:
 
     def _touch_not_modified(self, session: Session, now: datetime) -> None:
         """Record the 304s of the run in one go (one statement per source, not one transaction each)."""
-        by_source: dict[str, list[str]] = {}
-        for source_id, key in self._not_modified:
-            by_source.setdefault(source_id, []).append(key)
-        for source_id, keys in by_source.items():
-            for start in range(0, len(keys), 500):
-                session.execute(
-                    update(Document)
-                    .where(Document.source_id == source_id, Document.key.in_(keys[start : start + 500]))
-                    .values(fetched_at=now)
-                )
+        pairs = self._not_modified
+        for start in range(0, len(pairs), 500):
+            session.execute(
+                update(Document)
+                .where(tuple_(Document.source_id, Document.key).in_(pairs[start : start + 500]))
+                .values(fetched_at=now)
+            )
 
     @staticmethod
     def _doc(session: Session, source_id: str, key: str) -> Document | None:

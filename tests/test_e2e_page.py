@@ -56,9 +56,12 @@ def test_unchanged_page_is_answered_with_304(site: Site, hrdwatch: Hrdwatch) -> 
     site["/news"] = page(*BASE)
     hrdwatch.write_config([{"id": "coe", "url": site.url("/news")}])
     hrdwatch.run("crawl")
+    [(first,)] = query(hrdwatch.db_url, "select fetched_at from documents")
     hrdwatch.run("crawl")
     second = [h for m, p, h in site.requests if p == "/news"][-1]
     assert second.get("If-None-Match")
+    [(again,)] = query(hrdwatch.db_url, "select fetched_at from documents")
+    assert str(again) > str(first)  # the 304 is recorded on the document
 
 
 def test_a_crawl_split_over_processes_gives_the_same_result(site: Site, hrdwatch: Hrdwatch) -> None:

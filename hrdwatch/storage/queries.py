@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from hrdwatch.storage.models import Alert, Change, Delivery
+from hrdwatch.storage.models import Alert, Change, Delivery, Source
 
 
 def _iso(moment: datetime) -> str:
@@ -65,3 +65,14 @@ def failed_deliveries_by_source(session: Session) -> dict[str, int]:
         select(Delivery.source_id, func.count()).where(Delivery.status == "failed").group_by(Delivery.source_id)
     ).all()
     return {source_id: count for source_id, count in rows}
+
+
+def load_sources(session: Session, ids: Iterable[str]) -> dict[str, Source]:
+    """These sources' rows, in a few queries (also filling the session, so `session.get`
+    finds them without another query)."""
+    wanted = list(dict.fromkeys(ids))
+    rows: dict[str, Source] = {}
+    for start in range(0, len(wanted), 500):
+        for row in session.scalars(select(Source).where(Source.id.in_(wanted[start : start + 500]))):
+            rows[row.id] = row
+    return rows
