@@ -49,8 +49,6 @@ def child_env(extra: dict[str, str] | None = None) -> dict[str, str]:
     """The environment for a monitor: no proxies (traffic stays on loopback), quiet, isolated."""
     env = {k: v for k, v in os.environ.items() if "proxy" not in k.lower()}
     env["NO_PROXY"] = env["no_proxy"] = "*"
-    # the machine's own PYTHONDONTWRITEBYTECODE (if any) is kept: hrdwatch/ then recompiles its
-    # sources at each start (~0.1 s), and no __pycache__ is written into the repository
     env.pop("HRDWATCH_CONFIG", None)
     env.setdefault("PYTHONHASHSEED", "0")
     env["TERM"] = "dumb"
@@ -208,7 +206,14 @@ class Hrdwatch(Tool):
         self.profile_config.write_text(json.dumps(config, indent=1, ensure_ascii=False), "utf-8")
 
     def env(self) -> dict[str, str]:
-        return {"PYTHONPATH": str(self.source)}
+        # Compiled bytecode, as an installed package has it (pip compiles on install), kept in
+        # the benchmark's own directory: nothing is written into the repository, and a machine
+        # with PYTHONDONTWRITEBYTECODE does not recompile hrdwatch's sources at every start.
+        return {
+            "PYTHONPATH": str(self.source),
+            "PYTHONDONTWRITEBYTECODE": "",
+            "PYTHONPYCACHEPREFIX": str(self.workdir / "pycache"),
+        }
 
     def command(self, profile_to: Path | None = None) -> list[str]:
         if profile_to is None:

@@ -29,7 +29,10 @@ from hrdwatch.crawler.results import (
 )
 from hrdwatch.detect.diff import (
     Unit,
+    UnitMemo,
+    block_digest,
     block_prints,
+    blocks_hash,
     content_hash,
     decode_prints,
     digest_of,
@@ -95,14 +98,6 @@ class CrawlSummary:
             "alerts": self.alerts,
             "errors": len(self.errors),
         }
-
-
-def blocks_hash(page: Page) -> str:
-    digest = hashlib.blake2b(digest_size=16)
-    for block in page.blocks:
-        digest.update(block.text.encode("utf-8", "surrogatepass"))
-        digest.update(b"\x00")
-    return digest.hexdigest()
 
 
 def sync_sources(db: Database, sources: Iterable[SourceConfig]) -> None:
@@ -388,7 +383,9 @@ class Monitor:
                 doc = self._doc_for(session, result, known)
                 self._failed_processing(session, doc, result, str(exc))
             return
-        text_hash = blocks_hash(page)
+        memo: UnitMemo = {}  # this document's sentences by block, worked out once
+        digests = [block_digest(block.text) for block in page.blocks]
+        text_hash = blocks_hash(digests)
         now = self.clock()
         validators: dict[str, Any] = {
             "fetched_at": now,
@@ -401,7 +398,7 @@ class Monitor:
             self._unchanged(result, known, **validators)  # only the markup around the text changed
             return
         # Blocks met in the last version keep their fingerprints: only new text is canonicalised.
-        prints = block_prints(page.blocks, decode_prints(known.block_prints if known else None))
+        prints = block_prints(page.blocks, decode_prints(known.block_prints if known else None), memo, digests)
         fingerprints = [fp for _digest, fps in prints for fp in fps]
         digest = digest_of(fingerprints)
         if known is not None and digest == known.content_hash and not page.truncated:
@@ -443,10 +440,11 @@ class Monitor:
                 doc,
                 result,
                 page,
-                units_of(page.blocks),
+                units_of(page.blocks, memo),
                 digest,
                 is_baseline,
                 new_document=first_fetch and role == "document",
+                memo=memo,
             )
 
     def _doc_for(self, session: Session, result: Fetched, known: Document | None) -> Document:
@@ -509,6 +507,7 @@ class Monitor:
         digest: str,
         is_baseline: bool,
         new_document: bool,
+        memo: UnitMemo | None = None,
     ) -> None:
         now = self.clock()
         previous: list[Unit] = []
@@ -516,7 +515,7 @@ class Monitor:
             blocks = session.execute(
                 select(Snapshot.blocks).where(Snapshot.document_id == doc.id).order_by(Snapshot.id.desc()).limit(1)
             ).scalar_one_or_none()
-            previous = units_of([Block(text) for text in blocks or []])
+            previous = units_of([Block(text) for text in blocks or []], memo)
         seen = self._seen(session, result.source_id, units)
         fresh = new_units(units, seen, [unit.key for unit in previous])
         if previous:

@@ -258,6 +258,12 @@ def test_block_prints_are_the_units_fingerprints_and_survive_storage(parts: list
     # Known blocks are taken as stored; the others are computed.
     known = dict(fresh[:keep])
     assert block_prints(blocks, known) == fresh
+    # A memo shared by the steps of one document changes no result, only the work done.
+    memo: dict[str, tuple[tuple[str, str, int], ...]] = {}
+    assert block_prints(blocks, known, memo) == fresh
+    assert units_of(blocks, memo) == units
+    assert units_of(list(reversed(blocks)), memo) == units_of(list(reversed(blocks)))
+    assert set(memo) == {block.text for block in blocks}
 
 
 def test_damaged_block_prints_are_ignored() -> None:

@@ -31,14 +31,28 @@ def _fingerprint(key: str) -> int:
     return int.from_bytes(digest, "big", signed=True)
 
 
-def units_of(blocks: Sequence[Block]) -> list[Unit]:
-    units: list[Unit] = []
-    for index, block in enumerate(blocks):
-        for sentence in sentences(block.text):
-            key = canonical(sentence)
-            if key:
-                units.append(Unit(sentence, key, _fingerprint(key), index))
-    return units
+# A block's sentences as (text, canonical form, fingerprint), by the block's text: the
+# versions of a document share most of their blocks, so one document's work on them is
+# shared through this memo (a plain dict, made for one document and dropped after it).
+UnitMemo = dict[str, tuple[tuple[str, str, int], ...]]
+
+
+def _block_units(text: str, memo: UnitMemo | None) -> tuple[tuple[str, str, int], ...]:
+    found = memo.get(text) if memo is not None else None
+    if found is None:
+        keyed = ((sentence, canonical(sentence)) for sentence in sentences(text))
+        found = tuple((sentence, key, _fingerprint(key)) for sentence, key in keyed if key)
+        if memo is not None:
+            memo[text] = found
+    return found
+
+
+def units_of(blocks: Sequence[Block], memo: UnitMemo | None = None) -> list[Unit]:
+    return [
+        Unit(sentence, key, fingerprint, index)
+        for index, block in enumerate(blocks)
+        for sentence, key, fingerprint in _block_units(block.text, memo)
+    ]
 
 
 def content_hash(units: Iterable[Unit]) -> str:
@@ -68,14 +82,26 @@ def block_digest(text: str) -> bytes:
     return hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=8).digest()
 
 
-def block_prints(blocks: Sequence[Block], known: Mapping[bytes, tuple[int, ...]]) -> BlockPrints:
-    """Each block's digest and sentence fingerprints, taken from ``known`` where it has them."""
+def blocks_hash(digests: Iterable[bytes]) -> str:
+    """Identity of a document's exact text, from its blocks' digests (in order)."""
+    return hashlib.blake2b(b"".join(digests), digest_size=16).hexdigest()
+
+
+def block_prints(
+    blocks: Sequence[Block],
+    known: Mapping[bytes, tuple[int, ...]],
+    memo: UnitMemo | None = None,
+    digests: Sequence[bytes] | None = None,
+) -> BlockPrints:
+    """Each block's digest and sentence fingerprints, taken from ``known`` where it has them.
+    ``digests``: the blocks' :func:`block_digest`, when already worked out."""
+    if digests is None:
+        digests = [block_digest(block.text) for block in blocks]
     prints: BlockPrints = []
-    for block in blocks:
-        digest = block_digest(block.text)
+    for block, digest in zip(blocks, digests, strict=True):
         fingerprints = known.get(digest)
         if fingerprints is None:
-            fingerprints = tuple(unit.fingerprint for unit in units_of([block]))
+            fingerprints = tuple(fingerprint for _text, _key, fingerprint in _block_units(block.text, memo))
         prints.append((digest, fingerprints))
     return prints
 

@@ -13,17 +13,17 @@ from functools import lru_cache
 # Mojibake leaves tell-tale sequences behind; only then is ftfy (slow-ish) worth running.
 _MOJIBAKE_HINT = re.compile("[ÃÂÅÄĂâ][\u0080-\u024f\u2010-\u203a]|â€")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u200b-\u200f\u2028\u2029\u2060\ufeff]")
-_SPACE = re.compile(r"\s+")
 
 
 def clean(text: str) -> str:
     """Repair mojibake, drop control characters and collapse white space."""
-    if _MOJIBAKE_HINT.search(text):
+    if not text.isascii() and _MOJIBAKE_HINT.search(text):  # the hint needs a non-ASCII character
         import ftfy  # only for text that needs it (slow to import)
 
         text = ftfy.fix_text(text, normalization="NFC")
     text = _CONTROL.sub("", text)
-    return _SPACE.sub(" ", text).strip()
+    # str.split() splits on exactly the characters r"\s" matches (both use str.isspace).
+    return " ".join(text.split())
 
 
 # Characters NFKD does not decompose, or that we want gone.
