@@ -204,8 +204,9 @@ def _crawl_in_parts(obj: Context, sources: list[SourceConfig], parts: int, chann
     """Crawl on several cores (a Scrapy process uses one): this process crawls the first part
     and a forked process each of the others. Forked, not started afresh: a part inherits the
     imports and the loaded configuration, and starts crawling at once."""
-    from hrdwatch.crawler.run import stop_running_crawl
+    from hrdwatch.crawler.run import preload, stop_running_crawl
 
+    preload()  # imported once, before the fork, for every part
     groups = [sources[i::parts] for i in range(parts)]
     children: list[tuple[int, int]] = []  # pid, read end of its pipe
     stopping: list[int] = []

@@ -67,6 +67,7 @@ log = logging.getLogger(__name__)
 
 MAX_DOCUMENT_FAILURES = 5
 UPDATE_BATCH = 100  # unchanged documents whose new validators are written together
+PREFETCH = 200  # page documents read in one query
 SHRUNK_ACCEPT_AFTER = 3
 
 
@@ -191,6 +192,12 @@ class Monitor:
         self._main_failed: set[str] = set()
         self._not_modified: list[tuple[str, str]] = []
         self._updates: list[dict[str, Any]] = []  # documents found unchanged, written in batches
+        # Page sources' documents are read PREFETCH at a time, in the order they are crawled,
+        # instead of one query each; each is used once and then dropped.
+        self._page_keys = [(sid, source.url) for sid, source in self.sources.items() if source.kind == "page"]
+        self._chunk_of = {key: index // PREFETCH for index, key in enumerate(self._page_keys)}
+        self._prefetched: dict[tuple[str, str], Document | None] = {}
+        self._chunks_read: set[int] = set()
         with db.transaction() as session:
             run = CrawlRun(
                 started_at=self.clock(), sources=sorted(self.sources), holder=holder_id(), stats={}, errors=[]
@@ -364,8 +371,7 @@ class Monitor:
         validators changed, in the next batch of such updates)."""
         source = self.sources[result.source_id]
         role = result.role
-        with self.db.reading() as session:
-            known = self._doc(session, result.source_id, result.key)
+        known = self._known(result.source_id, result.key)
         body_hash = hashlib.sha256(result.body).hexdigest()
         if known is not None and known.body_hash == body_hash and known.content_hash is not None:
             self._unchanged(result, known, fetched_at=self.clock())
@@ -446,6 +452,22 @@ class Monitor:
                 new_document=first_fetch and role == "document",
                 memo=memo,
             )
+
+    def _known(self, source_id: str, key: str) -> Document | None:
+        """The stored document (as read, detached), or None for a new one."""
+        wanted = (source_id, key)
+        chunk = self._chunk_of.get(wanted)
+        if chunk is not None and chunk not in self._chunks_read:
+            self._chunks_read.add(chunk)
+            keys = self._page_keys[chunk * PREFETCH : (chunk + 1) * PREFETCH]
+            self._prefetched.update(dict.fromkeys(keys))
+            with self.db.reading() as session:
+                for doc in session.scalars(select(Document).where(tuple_(Document.source_id, Document.key).in_(keys))):
+                    self._prefetched[(doc.source_id, doc.key)] = doc
+        if wanted in self._prefetched:
+            return self._prefetched.pop(wanted)
+        with self.db.reading() as session:
+            return self._doc(session, source_id, key)
 
     def _doc_for(self, session: Session, result: Fetched, known: Document | None) -> Document:
         """The document of a result in this write transaction (created if new)."""

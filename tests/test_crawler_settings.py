@@ -25,3 +25,17 @@ def test_no_remote_control_no_telnet_and_only_http() -> None:
     assert "hrdwatch.crawler.robots.CachedRobotsTxt" in middlewares
     assert not any("cookies" in str(name) or name.endswith("RobotsTxtMiddleware") for name in middlewares)
     assert settings.getint("CONCURRENT_ITEMS") == 1  # not 100 asyncio tasks per response
+
+
+def test_preload_imports_what_a_crawl_needs_and_restores_inspect() -> None:
+    import inspect
+
+    from hrdwatch.crawler.run import _frames_only, preload
+
+    real = inspect.stack
+    preload()
+    assert inspect.stack is real
+    for module in ("scrapy.core.downloader.handlers.http11", "scrapy.downloadermiddlewares.httpcompression"):
+        assert module in sys.modules
+    # The stand-in gives the frames inspect.stack() gives, from the caller outwards.
+    assert [entry[0] for entry in _frames_only()] == [info.frame for info in inspect.stack(0)]

@@ -204,12 +204,17 @@ def parse_html(text: str) -> etree._Element:
 
 
 def _title(root: etree._Element) -> str:
-    for path in ("//h1", "//title"):
-        for element in root.xpath(path):
+    for tag in ("h1", "title"):
+        for element in root.iter(tag):
             value = clean(text_content(element))
             if value:
                 return value[:300]
     return ""
+
+
+_ALL_MAIN = etree.XPath("//main")
+_ROLE_MAIN = etree.XPath("//*[@role='main']")
+_ALL_ARTICLE = etree.XPath("//article")
 
 
 def _main_region(root: etree._Element) -> etree._Element:
@@ -217,8 +222,8 @@ def _main_region(root: etree._Element) -> etree._Element:
     body = root.find("body")
     if body is None:
         body = root
-    for xpath in ("//main", "//*[@role='main']", "//article"):
-        found = root.xpath(xpath)
+    for find in (_ALL_MAIN, _ROLE_MAIN, _ALL_ARTICLE):
+        found = find(root)
         if len(found) == 1:
             candidate = found[0]
             if len(text_content(candidate).strip()) >= 200:
