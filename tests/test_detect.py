@@ -274,3 +274,14 @@ def test_damaged_block_prints_are_ignored() -> None:
     assert decode_prints(stored[:-3]) == {}
     assert decode_prints(stored + b"x") == {}
     assert decode_prints(None) == {}
+
+
+def test_block_prints_storage_format_is_fixed() -> None:
+    """Stored prints outlive the code that wrote them: 8-byte digest, 2-byte count, 8-byte
+    big-endian signed fingerprints."""
+    from hrdwatch.detect.diff import decode_prints, encode_prints
+
+    digest = bytes(range(8))
+    stored = encode_prints([(digest, (1, -2))])
+    assert stored == digest + b"\x00\x02" + (1).to_bytes(8, "big") + (-2).to_bytes(8, "big", signed=True)
+    assert decode_prints(stored) == {digest: (1, -2)}

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+import struct
 from collections.abc import Container, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
@@ -112,8 +113,7 @@ def encode_prints(prints: BlockPrints) -> bytes | None:
         if len(fingerprints) > 0xFFFF:
             return None
         out += digest + len(fingerprints).to_bytes(2, "big")
-        for fingerprint in fingerprints:
-            out += fingerprint.to_bytes(8, "big", signed=True)
+        out += struct.pack(f">{len(fingerprints)}q", *fingerprints)
     return bytes(out) if len(out) <= _MAX_PRINTS_BYTES else None
 
 
@@ -129,7 +129,7 @@ def decode_prints(data: bytes | None) -> dict[bytes, tuple[int, ...]]:
         end = at + 8 * count
         if end > len(view):
             return {}
-        known[digest] = tuple(int.from_bytes(view[i : i + 8], "big", signed=True) for i in range(at, end, 8))
+        known[digest] = struct.unpack_from(f">{count}q", view, at)
         at = end
     return known if at == len(view) else {}
 
