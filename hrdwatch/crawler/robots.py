@@ -10,7 +10,7 @@ A request the address guard will refuse does not get its robots.txt fetched eith
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import ParseResult, SplitResult, urlsplit
 
 from scrapy.downloadermiddlewares.robotstxt import RobotsTxtMiddleware
 from scrapy.http import Request, Response
@@ -22,7 +22,10 @@ from hrdwatch.crawler.guard import refusal
 
 def origin_of(url: str) -> str:
     """The key of a site's robots.txt: scheme://host[:port]."""
-    parts = urlsplit(url)
+    return _origin(urlsplit(url))
+
+
+def _origin(parts: SplitResult | ParseResult) -> str:
     return f"{parts.scheme}://{parts.netloc}".lower()
 
 
@@ -30,7 +33,7 @@ class CachedRobotsTxt(RobotsTxtMiddleware):
     async def robot_parser(self, request: Request) -> Any:
         url = urlparse_cached(request)
         if url.netloc not in self._parsers:
-            stored = getattr(self.crawler.spider, "robots", {}).get(origin_of(request.url))
+            stored = getattr(self.crawler.spider, "robots", {}).get(_origin(url))
             if stored is not None:
                 self._parsers[url.netloc] = build_from_crawler(self._parserimpl, self.crawler, stored)
             elif refusal(request) is not None:

@@ -10,7 +10,7 @@ from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError, InterfaceError, OperationalError, SQLAlchemyError
+from sqlalchemy.exc import ArgumentError, IntegrityError, InterfaceError, OperationalError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from hrdwatch.storage.schema import ensure_current
@@ -26,6 +26,18 @@ def describe_error(exc: SQLAlchemyError) -> str:
     orig = getattr(exc, "orig", None)
     text = str(orig if orig is not None else exc).strip()
     return f"{type(orig or exc).__name__}: {text.splitlines()[0] if text else ''}"
+
+
+def add_unless_present(session: Session, row: object) -> bool:
+    """Insert ``row`` in a savepoint. When another process inserted the same key a moment
+    before (on PostgreSQL our insert waits for theirs, then fails on the key), theirs is kept
+    and this transaction goes on. Returns whether ``row`` was added."""
+    try:
+        with session.begin_nested():
+            session.add(row)
+    except IntegrityError:
+        return False
+    return True
 
 
 # The one SQLite-only piece of SQL in hrdwatch: WAL (readers do not block the writer),

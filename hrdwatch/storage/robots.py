@@ -12,9 +12,8 @@ from collections.abc import Iterable, Mapping
 from datetime import datetime, timedelta
 
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 
-from hrdwatch.storage.db import Database
+from hrdwatch.storage.db import Database, add_unless_present
 from hrdwatch.storage.models import Robots, utcnow
 
 MAX_ROBOTS_BYTES = 512 * 1024  # RFC 9309: parse at least 500 KiB; more is not kept
@@ -49,8 +48,5 @@ def save_robots(db: Database, fetched: Mapping[str, bytes], now: datetime | None
             if row is not None:
                 row.body, row.fetched_at = body[:MAX_ROBOTS_BYTES], now
                 continue
-            try:
-                with session.begin_nested():
-                    session.add(Robots(origin=origin, body=body[:MAX_ROBOTS_BYTES], fetched_at=now))
-            except IntegrityError:
-                pass  # saved by another crawl process a moment ago: as good as ours
+            # saved by another crawl process a moment ago, theirs is as good as ours
+            add_unless_present(session, Robots(origin=origin, body=body[:MAX_ROBOTS_BYTES], fetched_at=now))
