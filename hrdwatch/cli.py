@@ -14,7 +14,7 @@ import re
 import signal
 import sys
 import traceback
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -26,6 +26,7 @@ from rich.text import Text
 
 from hrdwatch import __version__
 from hrdwatch.config import ConfigError, LoadedConfig, SourceConfig, load_config, parse_config
+from hrdwatch.detect.relevance import Topic
 from hrdwatch.monitor import CrawlSummary
 from hrdwatch.notifier.channels import Channel
 from hrdwatch.storage.db import Database, StorageError
@@ -205,7 +206,9 @@ def _crawl_in_parts(obj: Context, sources: list[SourceConfig], parts: int, chann
     and a forked process each of the others. Forked, not started afresh: a part inherits the
     imports and the loaded configuration, and starts crawling at once."""
     from hrdwatch.crawler.run import preload, stop_running_crawl
+    from hrdwatch.detect.relevance import compile_topics
 
+    topics = compile_topics(obj.loaded.config.all_topics())  # compiled once, for every part
     preload()  # imported once, before the fork, for every part
     groups = [sources[i::parts] for i in range(parts)]
     children: list[tuple[int, int]] = []  # pid, read end of its pipe
@@ -223,8 +226,10 @@ def _crawl_in_parts(obj: Context, sources: list[SourceConfig], parts: int, chann
         for group in groups[1:]:
             if stopping:
                 break
-            children.append(_fork_part(obj, group, channels))
-        summary = CrawlSummary() if stopping else _crawl_locked(obj, groups[0], channels, own_signals=False)
+            children.append(_fork_part(obj, group, channels, topics))
+        summary = (
+            CrawlSummary() if stopping else _crawl_locked(obj, groups[0], channels, own_signals=False, topics=topics)
+        )
         reports = [_part_report(pid, fd) for pid, fd in children]
     except BaseException:
         forward(signal.SIGTERM, None)
@@ -245,7 +250,9 @@ def _crawl_in_parts(obj: Context, sources: list[SourceConfig], parts: int, chann
     return summary
 
 
-def _fork_part(obj: Context, group: list[SourceConfig], channels: Sequence[Channel]) -> tuple[int, int]:
+def _fork_part(
+    obj: Context, group: list[SourceConfig], channels: Sequence[Channel], topics: Mapping[str, Topic]
+) -> tuple[int, int]:
     """Fork a process that crawls ``group`` and writes its summary (JSON) to a pipe."""
     read_fd, write_fd = os.pipe()
     pid = os.fork()
@@ -258,7 +265,7 @@ def _fork_part(obj: Context, group: list[SourceConfig], channels: Sequence[Chann
         for signum in (signal.SIGTERM, signal.SIGINT):
             signal.signal(signum, _exit_on_signal)
         obj.db.engine.dispose(close=False)  # the parent's connections stay the parent's
-        done = _crawl_locked(obj, group, channels)
+        done = _crawl_locked(obj, group, channels, topics=topics)
         record = {**done.as_dict(), "error_messages": done.errors, "per_source": done.per_source}
         with os.fdopen(write_fd, "w", encoding="utf-8") as pipe:
             pipe.write(json.dumps(record, ensure_ascii=False))
@@ -284,7 +291,11 @@ def _part_report(pid: int, fd: int) -> tuple[int, dict[str, Any] | None]:
 
 
 def _crawl_locked(
-    obj: Context, chosen: list[SourceConfig], channels: Sequence[Channel], own_signals: bool = True
+    obj: Context,
+    chosen: list[SourceConfig],
+    channels: Sequence[Channel],
+    own_signals: bool = True,
+    topics: Mapping[str, Topic] | None = None,
 ) -> CrawlSummary:
     from hrdwatch.crawler.robots import origin_of
     from hrdwatch.crawler.run import run_crawl
@@ -293,7 +304,7 @@ def _crawl_locked(
 
     config = obj.loaded.config
     plans = build_plans(obj.db, chosen)
-    monitor = Monitor(obj.db, config, chosen, channels=[channel.key for channel in channels])
+    monitor = Monitor(obj.db, config, chosen, channels=[channel.key for channel in channels], compiled_topics=topics)
     console = Console(stderr=True, highlight=False)
     count = 0
 

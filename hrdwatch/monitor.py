@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -175,13 +175,16 @@ class Monitor:
         sources: Iterable[SourceConfig],
         clock: Callable[[], datetime] = utcnow,
         channels: Sequence[str] = (),
+        compiled_topics: Mapping[str, Topic] | None = None,
     ) -> None:
+        """``compiled_topics``: ``compile_topics(config.all_topics())`` when the caller has it
+        already (a split crawl compiles them once, before it forks)."""
         self.db = db
         self.channels = tuple(channels)
         self.unreachable_after = config.notify.unreachable_after
         self.clock = clock
         self.sources = {source.id: source for source in sources}
-        all_topics = compile_topics(config.all_topics())
+        all_topics = dict(compiled_topics) if compiled_topics is not None else compile_topics(config.all_topics())
         self.topics: dict[str, dict[str, Topic]] = {
             sid: all_topics
             if source.topics is None
