@@ -93,7 +93,7 @@ def decode(body: bytes, content_type: str | None = None) -> str:
     if text.startswith("\ufeff"):
         text = text[1:]
     sample = text[:8192]
-    if sample and len(_BINARY_CHARS.findall(sample)) / len(sample) > 0.05:
+    if sample and _BINARY_CHARS.search(sample) and len(_BINARY_CHARS.findall(sample)) / len(sample) > 0.05:
         raise ExtractionError("binary content served as text, not a readable page")
     return text
 

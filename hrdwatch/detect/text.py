@@ -11,13 +11,14 @@ import unicodedata
 from functools import lru_cache
 
 # Mojibake leaves tell-tale sequences behind; only then is ftfy (slow-ish) worth running.
-_MOJIBAKE_HINT = re.compile("[ÃÂÅÄĂâ][\u0080-\u024f\u2010-\u203a]|â€")
+_MOJIBAKE_LEADS = "ÃÂÅÄĂâ"  # every hint starts with one of these
+_MOJIBAKE_HINT = re.compile(f"[{_MOJIBAKE_LEADS}][\u0080-\u024f\u2010-\u203a]|â€")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u200b-\u200f\u2028\u2029\u2060\ufeff]")
 
 
 def clean(text: str) -> str:
     """Repair mojibake, drop control characters and collapse white space."""
-    if not text.isascii() and _MOJIBAKE_HINT.search(text):  # the hint needs a non-ASCII character
+    if not text.isascii() and any(lead in text for lead in _MOJIBAKE_LEADS) and _MOJIBAKE_HINT.search(text):
         import ftfy  # only for text that needs it (slow to import)
 
         text = ftfy.fix_text(text, normalization="NFC")
