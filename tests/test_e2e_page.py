@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 import pytest
 
@@ -77,6 +78,10 @@ def test_a_crawl_split_over_processes_gives_the_same_result(site: Site, hrdwatch
     for path in paths:
         site[path] = page(*BASE, new)
     assert "4 changed, 0 new documents, 4 alerts, 0 errors" in hrdwatch.run("crawl").stdout
+    if hrdwatch.db_url.startswith("sqlite:///"):
+        # The crawl closed every connection at the end (the last one checkpoints and removes the WAL).
+        database = Path(hrdwatch.db_url.removeprefix("sqlite:///"))
+        assert database.exists() and not Path(f"{database}-wal").exists()
     assert sorted(a["source"] for a in hrdwatch.alerts()) == ["s0", "s1", "s2", "s3"]
     assert hrdwatch.sources()["s3"]["last_crawl"] is not None
 
