@@ -48,5 +48,5 @@ def save_robots(db: Database, fetched: Mapping[str, bytes], now: datetime | None
             if row is not None:
                 row.body, row.fetched_at = body[:MAX_ROBOTS_BYTES], now
                 continue
-            # saved by another crawl process a moment ago, theirs is as good as ours
+            # if another crawl process saved it a moment ago, theirs is as good as ours
             add_unless_present(session, Robots(origin=origin, body=body[:MAX_ROBOTS_BYTES], fetched_at=now))
