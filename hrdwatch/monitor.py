@@ -48,7 +48,7 @@ from hrdwatch.detect.judge import judge
 from hrdwatch.detect.relevance import Topic, compile_topics, score
 from hrdwatch.notifier.outbox import enqueue
 from hrdwatch.storage.blobs import store_blob
-from hrdwatch.storage.db import Database, StorageError
+from hrdwatch.storage.db import Database, StorageError, batches
 from hrdwatch.storage.locks import holder_id
 from hrdwatch.storage.models import (
     Alert,
@@ -123,7 +123,7 @@ def build_plans(db: Database, sources: Iterable[SourceConfig]) -> list[SourcePla
     with db.reading() as session:
         rows = load_sources(session, ids)
         by_source: dict[str, list[Any]] = {}
-        for start in range(0, len(ids), 500):
+        for batch in batches(ids):
             for doc in session.execute(
                 select(
                     Document.source_id,
@@ -134,7 +134,7 @@ def build_plans(db: Database, sources: Iterable[SourceConfig]) -> list[SourcePla
                     Document.baseline,
                     Document.etag,
                     Document.last_modified,
-                ).where(Document.source_id.in_(ids[start : start + 500]))
+                ).where(Document.source_id.in_(batch))
             ):
                 by_source.setdefault(doc.source_id, []).append(doc)
         for config in sources:
@@ -313,13 +313,10 @@ class Monitor:
             self._error(source_id, error)
 
     def _touch_not_modified(self, session: Session, now: datetime) -> None:
-        """Record the 304s of the run in one go (one statement per source, not one transaction each)."""
-        pairs = self._not_modified
-        for start in range(0, len(pairs), 500):
+        """Record the 304s of the run in one go (one statement per 500, not one transaction each)."""
+        for batch in batches(self._not_modified):
             session.execute(
-                update(Document)
-                .where(tuple_(Document.source_id, Document.key).in_(pairs[start : start + 500]))
-                .values(fetched_at=now)
+                update(Document).where(tuple_(Document.source_id, Document.key).in_(batch)).values(fetched_at=now)
             )
 
     @staticmethod
@@ -640,8 +637,7 @@ class Monitor:
         """Which of these sentences the source has seen before."""
         fingerprints = list({unit.fingerprint for unit in units})
         seen: set[int] = set()
-        for start in range(0, len(fingerprints), 500):
-            chunk = fingerprints[start : start + 500]
+        for chunk in batches(fingerprints):
             seen.update(
                 session.execute(
                     select(SeenSentence.fingerprint).where(

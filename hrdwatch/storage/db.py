@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
@@ -26,6 +26,16 @@ def describe_error(exc: SQLAlchemyError) -> str:
     orig = getattr(exc, "orig", None)
     text = str(orig if orig is not None else exc).strip()
     return f"{type(orig or exc).__name__}: {text.splitlines()[0] if text else ''}"
+
+
+T = TypeVar("T")
+IN_BATCH = 500  # values in one SQL IN list: well under every driver's parameter limit
+
+
+def batches(items: Sequence[T], size: int = IN_BATCH) -> Iterator[Sequence[T]]:
+    """``items`` in consecutive slices of at most ``size`` (for IN lists)."""
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
 
 
 def add_unless_present(session: Session, row: object) -> bool:

@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import delete
 from sqlalchemy.exc import IntegrityError
 
-from hrdwatch.storage.db import Database, StorageError
+from hrdwatch.storage.db import Database, StorageError, batches
 from hrdwatch.storage.models import Lock, utcnow
 
 
@@ -82,8 +82,8 @@ def _acquire_batch(db: Database, source_ids: list[str], holder: str, ttl: float)
     with db.transaction() as session:
         taken = {
             row.source_id: row
-            for start in range(0, len(source_ids), 500)
-            for row in session.query(Lock).filter(Lock.source_id.in_(source_ids[start : start + 500])).with_for_update()
+            for batch in batches(source_ids)
+            for row in session.query(Lock).filter(Lock.source_id.in_(batch)).with_for_update()
         }
         got: set[str] = set()
         for source_id in source_ids:

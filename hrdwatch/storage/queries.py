@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from hrdwatch.storage.db import batches
 from hrdwatch.storage.models import Alert, Change, Delivery, Source
 
 
@@ -72,7 +73,7 @@ def load_sources(session: Session, ids: Iterable[str]) -> dict[str, Source]:
     finds them without another query)."""
     wanted = list(dict.fromkeys(ids))
     rows: dict[str, Source] = {}
-    for start in range(0, len(wanted), 500):
-        for row in session.scalars(select(Source).where(Source.id.in_(wanted[start : start + 500]))):
+    for batch in batches(wanted):
+        for row in session.scalars(select(Source).where(Source.id.in_(batch))):
             rows[row.id] = row
     return rows

@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import delete, select
 
 from hrdwatch.config import RetentionSettings
-from hrdwatch.storage.db import Database
+from hrdwatch.storage.db import Database, batches
 from hrdwatch.storage.models import Blob, Change, Snapshot, utcnow
 
 
@@ -49,8 +49,8 @@ def prune(db: Database, settings: RetentionSettings, now: datetime | None = None
                 doomed.append(snapshot_id)
         report.snapshots = len(doomed)
         if not dry_run:
-            for start in range(0, len(doomed), 500):
-                session.execute(delete(Snapshot).where(Snapshot.id.in_(doomed[start : start + 500])))
+            for batch in batches(doomed):
+                session.execute(delete(Snapshot).where(Snapshot.id.in_(batch)))
         used = select(Snapshot.blob_sha256)
         orphans = session.execute(select(Blob.sha256, Blob.size).where(Blob.sha256.not_in(used))).all()
         if dry_run:
@@ -63,6 +63,6 @@ def prune(db: Database, settings: RetentionSettings, now: datetime | None = None
         report.blob_bytes = sum(size for _sha, size in orphans)
         if not dry_run and orphans:
             hashes = [sha for sha, _size in orphans]
-            for start in range(0, len(hashes), 500):
-                session.execute(delete(Blob).where(Blob.sha256.in_(hashes[start : start + 500])))
+            for shas in batches(hashes):
+                session.execute(delete(Blob).where(Blob.sha256.in_(shas)))
     return report

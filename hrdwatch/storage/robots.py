@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import select
 
-from hrdwatch.storage.db import Database, add_unless_present
+from hrdwatch.storage.db import Database, add_unless_present, batches
 from hrdwatch.storage.models import Robots, utcnow
 
 MAX_ROBOTS_BYTES = 512 * 1024  # RFC 9309: parse at least 500 KiB; more is not kept
@@ -27,11 +27,9 @@ def load_robots(db: Database, origins: Iterable[str], max_age: float, now: datet
     oldest = (now or utcnow()) - timedelta(seconds=max_age)
     found: dict[str, bytes] = {}
     with db.transaction() as session:
-        for start in range(0, len(wanted), 500):
+        for batch in batches(wanted):
             rows = session.execute(
-                select(Robots.origin, Robots.body).where(
-                    Robots.origin.in_(wanted[start : start + 500]), Robots.fetched_at >= oldest
-                )
+                select(Robots.origin, Robots.body).where(Robots.origin.in_(batch), Robots.fetched_at >= oldest)
             )
             found.update((origin, body) for origin, body in rows)
     return found
