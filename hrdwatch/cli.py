@@ -7,6 +7,7 @@ errors into one clear sentence and an exit code (2: bad configuration, 3: unusab
 from __future__ import annotations
 
 import contextlib
+import gc
 import json
 import logging
 import os
@@ -125,6 +126,8 @@ def main(ctx: click.Context, config_path: str | None, log_level: str, log_file: 
     ctx.obj = Context(config_path)
     ctx.call_on_close(ctx.obj.close)
     ctx.obj.log_level = log_level.upper()
+    if ctx.invoked_subcommand != "crawl":
+        gc.enable()  # paused for start-up (hrdwatch.__main__); a crawl turns it on in preload()
 
 
 class JsonFormatter(logging.Formatter):

@@ -106,8 +106,10 @@ def preload() -> None:
     Then the heap so far (modules, configuration) is frozen out of the garbage collector's
     sight (``gc.freeze``, made for processes that fork after start-up): it lives as long as the
     process, and each collection during the crawl would otherwise walk it again (and touch
-    pages a forked part would then have to copy)."""
+    pages a forked part would then have to copy), and the collector, paused during start-up
+    by hrdwatch.__main__, runs again."""
     if _PRELOADED:
+        gc.enable()
         return
     settings = scrapy_settings(CrawlSettings())
     paths = [
@@ -130,6 +132,7 @@ def preload() -> None:
     finally:
         inspect.stack = real_stack
     gc.freeze()
+    gc.enable()  # paused during start-up by hrdwatch.__main__
     _PRELOADED.append(True)
 
 
