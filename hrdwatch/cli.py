@@ -18,12 +18,9 @@ import traceback
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
-from rich.console import Console
-from rich.table import Table
-from rich.text import Text
 
 from hrdwatch import __version__
 from hrdwatch.config import ConfigError, LoadedConfig, SourceConfig, load_config, parse_config
@@ -32,6 +29,9 @@ from hrdwatch.monitor import CrawlSummary
 from hrdwatch.notifier.channels import Channel
 from hrdwatch.storage.db import Database, StorageError
 from hrdwatch.storage.schema import SchemaOutdated
+
+if TYPE_CHECKING:
+    from rich.console import Console
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 
@@ -180,7 +180,6 @@ def crawl(obj: Context, source_ids: tuple[str, ...], as_json: bool) -> None:
             summary = _crawl_locked(obj, locked, channels)
     finally:
         release(db, [source.id for source in locked], holder)
-    out = Console(highlight=False, soft_wrap=True)
     if as_json:
         record: dict[str, Any] = dict(summary.as_dict()) if summary else {}
         record["skipped"] = skipped
@@ -188,18 +187,17 @@ def crawl(obj: Context, source_ids: tuple[str, ...], as_json: bool) -> None:
         record["per_source"] = summary.per_source if summary else {}
         click.echo(json.dumps(record, ensure_ascii=False))
     elif summary is not None:
-        out.print(
+        click.echo(
             f"Crawled {len(locked)} source(s): {summary.fetched} fetched, {summary.unchanged} unchanged, "
             f"{summary.changed} changed, {summary.new_documents} new documents, {summary.alerts} alerts, "
-            f"{len(summary.errors)} errors.",
-            markup=False,
+            f"{len(summary.errors)} errors."
         )
         for error in summary.errors:
-            out.print(f"  error: {safe(error)}", markup=False)
+            click.echo(f"  error: {safe(error)}")
     for source_id in skipped:
         click.echo(f"Skipped {source_id}: another process is crawling it.", err=True)
     if channels and summary is not None:
-        _deliver(obj, channels, out, quiet=as_json)
+        _deliver(obj, channels, quiet=as_json)
 
 
 def _exit_on_signal(signum: int, _frame: Any) -> None:
@@ -317,15 +315,15 @@ def _crawl_locked(
     config = obj.loaded.config
     plans = build_plans(obj.db, chosen)
     monitor = Monitor(obj.db, config, chosen, channels=[channel.key for channel in channels], compiled_topics=topics)
-    console = Console(stderr=True, highlight=False)
+    progress = sys.stderr.isatty()
     count = 0
 
     def on_result(result: Any) -> None:
         nonlocal count
         monitor.handle(result)
         count += 1
-        if console.is_terminal:
-            console.print(f"\r  {count} fetched…", end="")
+        if progress:
+            click.echo(f"\r  {count} fetched…", err=True, nl=False)
 
     origins = {origin_of(plan.url) for plan in plans} | {origin_of(doc.url) for plan in plans for doc in plan.pending}
     robots = load_robots(obj.db, origins, config.crawl.robots_max_age) if config.crawl.obey_robots else {}
@@ -342,23 +340,20 @@ def _crawl_locked(
         summary = monitor.finish()
     if config.crawl.robots_max_age > 0:
         save_robots(obj.db, fetched)
-    if console.is_terminal:
-        console.print()
+    if progress:
+        click.echo(err=True)
     return summary
 
 
-def _deliver(obj: Context, channels: Sequence[Channel], out: Console, quiet: bool = False) -> None:
+def _deliver(obj: Context, channels: Sequence[Channel], quiet: bool = False) -> None:
     from hrdwatch.notifier.outbox import deliver
 
     report = deliver(obj.db, channels, obj.loaded.config.notify)
     if quiet:
         return
-    out.print(
-        f"Notifications: {report.sent} sent, {report.retrying} to retry, {report.failed} failed.",
-        markup=False,
-    )
+    click.echo(f"Notifications: {report.sent} sent, {report.retrying} to retry, {report.failed} failed.")
     for error in report.errors:
-        out.print(f"  notify error: {safe(error)}", markup=False)
+        click.echo(f"  notify error: {safe(error)}")
 
 
 @main.command()
@@ -373,6 +368,8 @@ def notify(obj: Context, status: bool, test: bool) -> None:
 
     config = obj.loaded.config
     channels = build_channels(config.notify)
+    from rich.console import Console
+
     out = Console(highlight=False, soft_wrap=True)
     if not channels and not status:
         raise ConfigError("no notification channels: add 'notify: {email: …, webhooks: […]}' to the configuration")
@@ -411,7 +408,7 @@ def notify(obj: Context, status: bool, test: bool) -> None:
             what = f"alert {alert_id}" if alert_id else f"notice {notice_id}"
             out.print(f"  failed #{delivery_id} {channel_key} {source_id} {what}: {safe(error)}", markup=False)
         return
-    _deliver(obj, channels, out)
+    _deliver(obj, channels)
 
 
 @main.command()
@@ -430,6 +427,9 @@ def alerts(obj: Context, since: str | None, source_id: str | None, as_json: bool
     if as_json:
         _json_lines(records)
         return
+    from rich.console import Console
+    from rich.text import Text
+
     console = Console(highlight=False, soft_wrap=True)
     if not records:
         console.print("No alerts.")
@@ -497,6 +497,10 @@ def sources(obj: Context, as_json: bool) -> None:
     if as_json:
         _json_lines(records)
         return
+    from rich.console import Console
+    from rich.table import Table
+    from rich.text import Text
+
     table = Table(
         "source", "last crawl", "next run", "last change", "last alert", "errors", "last error", "failed sends"
     )
@@ -535,6 +539,8 @@ def changes(obj: Context, source_id: str | None, since: str | None, as_json: boo
     if as_json:
         _json_lines(records)
         return
+    from rich.console import Console
+
     console = Console(highlight=False, soft_wrap=True)
     if not records:
         console.print("No changes.")
@@ -543,6 +549,8 @@ def changes(obj: Context, source_id: str | None, since: str | None, as_json: boo
 
 
 def _print_change(console: Console, record: dict[str, Any]) -> None:
+    from rich.text import Text
+
     console.print(
         Text(f"change #{record['id']} {record['detected_at']} [{record['source']}] {record['kind']}", style="bold")
     )
@@ -569,6 +577,9 @@ def show(obj: Context, alert_id: int) -> None:
         record = alert_record(alert)
         change = session.get(Change, alert.change_id)
         change_rec = change_record(change) if change else None
+    from rich.console import Console
+    from rich.text import Text
+
     console = Console(highlight=False, soft_wrap=True)
     console.print(Text(f"Alert #{record['id']} — {record['topic']} (score {record['score']})", style="bold"))
     console.print(Text(f"source:   {record['source']}"))
@@ -639,6 +650,8 @@ def check(obj: Context, target: str, kind: str | None, select: str | None, follo
         source = parse_config({"sources": [data]}, "check").sources[0]
     else:
         source = config.source(target)
+    from rich.console import Console
+
     console = Console(highlight=False, soft_wrap=True)
     for line in check_source(source, config):
         console.print(line)
