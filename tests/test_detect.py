@@ -7,7 +7,14 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from hrdwatch.detect.diff import content_hash, fault, new_units, units_of
-from hrdwatch.detect.extract import Block, ExtractionError, decode, extract_document, extract_html
+from hrdwatch.detect.extract import (
+    Block,
+    ExtractionError,
+    decode,
+    extract_document,
+    extract_html,
+    extract_html_body,
+)
 from hrdwatch.detect.judge import judge
 from hrdwatch.detect.relevance import builtin_topics, compile_topics, score
 from hrdwatch.detect.text import canonical, clean, fold, sentences
@@ -118,6 +125,25 @@ def test_decoding_windows_1250_and_misdeclared_utf8() -> None:
     text = "<html><body><p>Mbrojtësit e të drejtave, çështjet</p></body></html>"
     assert "Mbrojtësit" in decode(text.encode("windows-1250"), "text/html; charset=windows-1250")
     assert "çështjet" in decode(text.encode("iso-8859-2"), "text/html; charset=utf-8")
+
+
+XHTML = """<?xml version="1.0" encoding="{encoding}"?>
+<!DOCTYPE html PUBLIC "-//W3C//DTD XHTML 1.0 Strict//EN" "http://www.w3.org/TR/xhtml1/DTD/xhtml1-strict.dtd">
+<html xmlns="http://www.w3.org/1999/xhtml"><head><title>Kuvendi</title></head>
+<body><p>Mekanizmi për mbrojtjen e mbrojtësve të të drejtave të njeriut u miratua.</p>
+<p><a href="/lajme/1">Lajmi i plotë</a></p></body></html>"""
+
+
+@pytest.mark.parametrize("encoding", ["UTF-8", "windows-1250", "ISO-8859-2"])
+def test_xhtml_with_an_xml_declaration_is_read(encoding: str) -> None:
+    # An XHTML page may open with <?xml … encoding="…"?>; lxml refuses such a declaration in a str.
+    body = XHTML.format(encoding=encoding).encode(encoding)
+    page = extract_document(body, "text/html", "http://kuvendi.example/")
+    assert page.blocks[0].text == "Mekanizmi për mbrojtjen e mbrojtësve të të drejtave të njeriut u miratua."
+    assert page.title == "Kuvendi"
+    listing = extract_html_body(body, f"text/html; charset={encoding}", "http://kuvendi.example/")
+    assert ("http://kuvendi.example/lajme/1", "Lajmi i plotë") in listing.links
+    assert extract_html(XHTML.format(encoding=encoding), "http://kuvendi.example/").blocks == page.blocks
 
 
 def test_reordering_and_return_are_not_new() -> None:

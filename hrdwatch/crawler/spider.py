@@ -16,7 +16,7 @@ from twisted.python.failure import Failure
 
 from hrdwatch.crawler.links import select_links
 from hrdwatch.crawler.results import Failed, Fetched, ListingLinks, NotModified, SourcePlan
-from hrdwatch.detect.extract import ExtractionError, decode, extract_html
+from hrdwatch.detect.extract import ExtractionError, extract_html_body
 
 _KEPT_HEADERS = ("content-type", "etag", "last-modified", "content-length", "date", "server")
 
@@ -110,8 +110,7 @@ class WatchSpider(scrapy.Spider):
     def _listing(self, plan: SourcePlan, response: Response) -> Iterator[Any]:
         try:
             content_type = response.headers.get("content-type") or b""
-            text = decode(response.body, content_type.decode("latin-1") or None)
-            page = extract_html(text, response.url, select=plan.select)
+            page = extract_html_body(response.body, content_type.decode("latin-1") or None, response.url, plan.select)
         except ExtractionError as exc:
             yield Failed(plan.source_id, "listing", plan.url, response.url, f"listing unreadable: {exc}")
             return

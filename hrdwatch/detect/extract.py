@@ -69,13 +69,20 @@ def decode(body: bytes, content_type: str | None = None) -> str:
     """Bytes to text. Valid UTF-8 is taken as UTF-8 whatever the page declares (other
     encodings of Albanian text are not valid UTF-8); otherwise the declared charset, the
     document's own meta tag, then windows-1250/ISO-8859-2/windows-1252 in that order."""
+    return _decode(body, content_type)[0]
+
+
+def _decode(body: bytes, content_type: str | None) -> tuple[str, bool]:
+    """:func:`decode`'s text, and whether it is the body read as UTF-8."""
     if not body:
-        return ""
+        return "", False
     if body[:4096].count(b"\x00") > 8:
         raise ExtractionError("binary content (NUL bytes), not a text page")
+    utf8 = True
     try:
         text = body.decode("utf-8")
     except UnicodeDecodeError:
+        utf8 = False
         from bs4.dammit import UnicodeDammit  # only for pages that are not UTF-8 (slow to import)
 
         declared = charset_of(content_type)
@@ -95,7 +102,7 @@ def decode(body: bytes, content_type: str | None = None) -> str:
     sample = text[:8192]
     if sample and _BINARY_CHARS.search(sample) and len(_BINARY_CHARS.findall(sample)) / len(sample) > 0.05:
         raise ExtractionError("binary content served as text, not a readable page")
-    return text
+    return text, utf8
 
 
 # --- HTML ------------------------------------------------------------------------------
@@ -177,7 +184,10 @@ def _is_chrome(element: etree._Element) -> bool:
 # etree elements, which lxml creates without a Python call for each one (lxml.html's
 # element classes cost a lookup per element touched: 2 ms of a 60 KB page's extraction).
 # Shared as lxml.html shares its own parser.
-_PARSER = etree.HTMLParser()
+# It reads UTF-8 bytes: lxml refuses a str that starts with an XML declaration naming an
+# encoding (an XHTML page's ``<?xml version="1.0" encoding="…"?>``), and a body that is
+# UTF-8 is parsed as it came (about 15% faster than parsing the decoded str).
+_PARSER = etree.HTMLParser(encoding="utf-8")
 _STRING = etree.XPath("string()", smart_strings=False)  # what HtmlElement.text_content() returns
 
 
@@ -191,11 +201,12 @@ def css(root: etree._Element, selector: str) -> list[etree._Element]:
     return list(CSSSelector(selector, translator="html")(root))
 
 
-def parse_html(text: str) -> etree._Element:
+def parse_html(text: str, utf8: bytes | None = None) -> etree._Element:
+    """The element tree of a page's text; ``utf8``: the same text as UTF-8 bytes, when at hand."""
     if not text.strip():
         raise ExtractionError("empty page")
     try:
-        root = etree.fromstring(text, _PARSER)
+        root = etree.fromstring(utf8 if utf8 is not None else text.encode("utf-8", "replace"), _PARSER)
     except (etree.ParserError, ValueError) as exc:
         raise ExtractionError(f"cannot parse HTML: {exc}") from exc
     if root is None:
@@ -309,11 +320,12 @@ def extract_html(
     select: str | None = None,
     exclude: Iterable[str] = (),
     with_links: bool = True,
+    utf8: bytes | None = None,
 ) -> Page:
     """The watched text of an HTML page as blocks, plus its links (unless ``with_links`` is
-    false: only a listing's links are followed)."""
+    false: only a listing's links are followed). ``utf8``: ``text`` as UTF-8 bytes, when at hand."""
     truncated = _looks_truncated(text)
-    root = parse_html(text)
+    root = parse_html(text, utf8)
     title = _title(root)
     excluded: set[etree._Element] = set()
     for selector in exclude:
@@ -404,7 +416,21 @@ def extract_document(
     content_type = content_type.lower()
     if "pdf" in content_type or body[:5] == b"%PDF-":
         return extract_pdf(body)
-    return extract_html(decode(body, content_type or None), url, select=select, exclude=exclude, with_links=False)
+    return extract_html_body(body, content_type or None, url, select=select, exclude=exclude, with_links=False)
+
+
+def extract_html_body(
+    body: bytes,
+    content_type: str | None,
+    base_url: str,
+    select: str | None = None,
+    exclude: Iterable[str] = (),
+    with_links: bool = True,
+) -> Page:
+    """:func:`extract_html` of a response body, decoded as :func:`decode` does (and, when it
+    is UTF-8, parsed from the bytes as they came)."""
+    text, utf8 = _decode(body, content_type)
+    return extract_html(text, base_url, select, exclude, with_links, utf8=body if utf8 else None)
 
 
 def html_to_text(fragment: str) -> str:
