@@ -92,6 +92,17 @@ def test_not_relevant(text: str) -> None:
     assert not score(TOPIC, text).relevant, score(TOPIC, text)
 
 
+def test_invisible_characters_inside_words_do_not_hide_them() -> None:
+    # CMSs put soft hyphens (&shy;) and zero-width spaces inside long words.
+    page = extract_html(
+        "<p>Kuvendi miratoi projektligjin për mbrojtjen e mbroj&shy;tësve të të drej\u200btave të njeriut.</p>",
+        "http://x/",
+    )
+    text = page.blocks[0].text
+    assert text == "Kuvendi miratoi projektligjin për mbrojtjen e mbrojtësve të të drejtave të njeriut."
+    assert score(TOPIC, text).relevant
+
+
 def test_terms_are_reported_as_written() -> None:
     result = score(TOPIC, "Mbrojtësit e të Drejtave të Njeriut dhe mekanizmi")
     assert "mbrojtësit e të drejtave të njeriut" in result.terms

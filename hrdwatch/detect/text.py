@@ -13,7 +13,9 @@ from functools import lru_cache
 # Mojibake leaves tell-tale sequences behind; only then is ftfy (slow-ish) worth running.
 _MOJIBAKE_LEADS = "ÃÂÅÄĂâ"  # every hint starts with one of these
 _MOJIBAKE_HINT = re.compile(f"[{_MOJIBAKE_LEADS}][\u0080-\u024f\u2010-\u203a]|â€")
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u200b-\u200f\u2028\u2029\u2060\ufeff]")
+# Control characters, and invisible ones that sit inside words: the soft hyphen (&shy;, put in
+# by CMSs for line breaking), zero-width spaces and joiners, word joiners, byte-order marks.
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\xad\u200b-\u200f\u2028\u2029\u2060\ufeff]")
 
 
 def clean(text: str) -> str:
