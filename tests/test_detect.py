@@ -132,6 +132,36 @@ def test_extraction_select_and_exclude() -> None:
     assert "One" not in [b.text for b in page.blocks]
 
 
+ARCHIVE = """<html><body><header class="site-header"><nav><a href="/">Kreu</a></nav>
+<div class="site-branding"><a href="/">Qendra</a> Faqja kryesore e qendrës</div></header>
+<div class="site-inner has-sidebar"><div class="content-sidebar-wrap"><main class="content">
+<article class="post entry"><header class="entry-header"><h2><a href="/2026/11/mekanizmi/">Konsultim për mekanizmin</a></h2>
+<p class="entry-meta">27 nëntor 2026</p></header><div class="entry-content"><p>Organizatat dhanë komentet e tyre për projektvendimin e Këshillit të Ministrave.</p></div>
+<footer class="entry-footer">Kategoria: Lajme</footer></article>
+<div class="search-results"><div class="search-result"><a href="/2026/10/raporti/">Raporti vjetor</a>
+<p>Raporti vjetor i institucionit u paraqit në Kuvend me shumë të dhëna për ankesat e qytetarëve.</p></div></div>
+<div class="search-box"><a href="/kerko">Kërko</a></div><div class="share-buttons"><a href="/share">Shpërndaje</a></div>
+</main><aside class="sidebar widget-area"><a href="/2019/03/rezoluta/">Rezoluta e vitit 2019</a></aside></div></div>
+<footer class="site-footer"><a href="/privatesia">Privatësia</a></footer></body></html>"""
+
+
+def test_chrome_is_the_page_frame_not_the_content_whatever_its_class() -> None:
+    page = extract_html(ARCHIVE, "http://x/")
+    texts = [block.text for block in page.blocks]
+    # A post's own <header>/<footer> (inside an article, main or section) is content: headline,
+    # date, category; wrappers named after a sidebar they hold, and search results, too.
+    assert "Konsultim për mekanizmin" in texts and "27 nëntor 2026" in texts
+    assert "Kategoria: Lajme" in texts
+    assert any(text.startswith("Raporti vjetor i institucionit") for text in texts)
+    assert [url for url, _text in page.links] == ["http://x/2026/11/mekanizmi/", "http://x/2026/10/raporti/"]
+    # The page's header and footer, the sidebar, the search box and share buttons are chrome.
+    joined = " ".join(texts)
+    for chrome in ("Faqja kryesore", "Rezoluta", "Kërko", "Shpërndaje", "Privatësia"):
+        assert chrome not in joined
+    # A region the user selects is never chrome, whatever its class says.
+    assert extract_html(ARCHIVE, "http://x/", select=".search-box").blocks[0].text == "Kërko"
+
+
 def test_decoding_windows_1250_and_misdeclared_utf8() -> None:
     text = "<html><body><p>Mbrojtësit e të drejtave, çështjet</p></body></html>"
     assert "Mbrojtësit" in decode(text.encode("windows-1250"), "text/html; charset=windows-1250")

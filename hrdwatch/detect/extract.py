@@ -107,15 +107,27 @@ def _decode(body: bytes, content_type: str | None) -> tuple[str, bool]:
 
 # --- HTML ------------------------------------------------------------------------------
 
-_DROP_TAGS = """
+_DROP_TAGS = frozenset(
+    """
     script style noscript template svg canvas iframe object embed form input button select textarea nav
-    header footer aside dialog menu label option
+    aside dialog menu label option
 """.split()
+)
+# <header> and <footer> are the page's banner and footer only outside an article, main or
+# section (HTML gives them the banner and contentinfo roles only there); inside one they hold
+# that content's headline, byline or date: a blog or news archive puts each post's link there.
+# The same goes for class and id names that say header, footer or masthead.
+_FRAME_TAGS = frozenset({"header", "footer"})
+_SCOPES = frozenset({"article", "main", "section"})
+_FRAME_NAMES = re.compile(r"(?:^|[\s_-])(?:footer|header|masthead)(?:$|[\s_-])", re.IGNORECASE)
+# A word of page chrome in a class or id. Not when it only modifies a layout ("has-sidebar",
+# "with-sidebar", "no-sidebar"), and "search" is a search box, not its results ("search-results").
 _CHROME = re.compile(
-    r"(?:^|[\s_-])(?:cookie|consent|gdpr|banner|breadcrumbs?|menu|navbar|nav|navigation|sidebar|side-bar|"
-    r"footer|header|masthead|social|share|sharing|related|popular|most-?read|trending|widget|advert|ads?|"
-    r"promo|newsletter|subscribe|skip|pagination|pager|login|signin|search|toolbar|modal|popup|lang|language|"
-    r"langs|languages|portlet-topper|carousel|ticker|tags?|tagcloud|comments?)(?:$|[\s_-])",
+    r"(?:^|[\s_-])(?<!has-)(?<!with-)(?<!without-)(?<!no-)"
+    r"(?:cookie|consent|gdpr|banner|breadcrumbs?|menu|navbar|nav|navigation|sidebar|side-bar|"
+    r"social|share|sharing|related|popular|most-?read|trending|widget|advert|ads?|"
+    r"promo|newsletter|subscribe|skip|pagination|pager|login|signin|search(?![-_]?results?)|toolbar|modal|"
+    r"popup|lang|language|langs|languages|portlet-topper|carousel|ticker|tags?|tagcloud|comments?)(?:$|[\s_-])",
     re.IGNORECASE,
 )
 _CHROME_ROLES = {"navigation", "banner", "contentinfo", "complementary", "search", "menu", "menubar", "dialog"}
@@ -162,22 +174,47 @@ _STRUCTURAL = set(_BLOCK_TAGS) | _CONTAINERS
 _HIDDEN_STYLE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.IGNORECASE)
 
 
-def _is_chrome(element: etree._Element) -> bool:
-    tag = element.tag if isinstance(element.tag, str) else ""
-    if tag in _DROP_TAGS:
-        return True
-    attrib = element.attrib
-    if "hidden" in attrib or attrib.get("aria-hidden") == "true":
-        return True
-    if attrib.get("role", "").lower() in _CHROME_ROLES:
-        return True
-    style = attrib.get("style")
-    if style and _HIDDEN_STYLE.search(style):
-        return True
-    if tag in ("body", "html", "main", "article"):
-        return False
-    ident = f"{attrib.get('class', '')} {attrib.get('id', '')}"
-    return bool(ident.strip()) and bool(_CHROME.search(ident))
+class _Chrome:
+    """Tells page chrome (navigation, banners, footers, sidebars, share and cookie boxes…) in
+    a region: by tag, ARIA role or hidden state; or by class and id names, unless the element
+    holds at least half of the region's text: then the name describes a layout wrapper
+    ("content-sidebar-wrap") or the content itself, never chrome."""
+
+    def __init__(self, region: etree._Element) -> None:
+        self.region = region
+        self._half: int | None = None
+
+    def __call__(self, element: etree._Element) -> bool:
+        tag = element.tag if isinstance(element.tag, str) else ""
+        if tag in _DROP_TAGS:
+            return True
+        attrib = element.attrib
+        if "hidden" in attrib or attrib.get("aria-hidden") == "true":
+            return True
+        if attrib.get("role", "").lower() in _CHROME_ROLES:
+            return True
+        style = attrib.get("style")
+        if style and _HIDDEN_STYLE.search(style):
+            return True
+        if tag in _FRAME_TAGS:
+            return not _scoped(element)
+        if tag in ("body", "html", "main", "article"):
+            return False
+        ident = f"{attrib.get('class', '')} {attrib.get('id', '')}"
+        if not ident.strip():
+            return False
+        named = bool(_CHROME.search(ident)) or (bool(_FRAME_NAMES.search(ident)) and not _scoped(element))
+        return named and not self._bulk(element)
+
+    def _bulk(self, element: etree._Element) -> bool:
+        if self._half is None:
+            self._half = len(text_content(self.region)) // 2
+        return len(text_content(element)) > self._half
+
+
+def _scoped(element: etree._Element) -> bool:
+    """Inside an article, main or section element."""
+    return any(ancestor.tag in _SCOPES for ancestor in element.iterancestors())
 
 
 # lxml's plain HTML parser: the same parse as lxml.html's, but its elements are plain
@@ -244,19 +281,20 @@ def _main_region(root: etree._Element) -> etree._Element:
 
 def _blocks(region: etree._Element, excluded: set[etree._Element]) -> Iterator[tuple[str, str]]:
     """(kind, text) for every block-level element, text of stray inline content included."""
+    chrome = _Chrome(region)
     stack: list[etree._Element] = [region]
     while stack:
         element = stack.pop()
-        if element in excluded or not isinstance(element.tag, str) or _is_chrome(element):
+        if element in excluded or not isinstance(element.tag, str) or chrome(element):
             continue
         kind = _BLOCK_TAGS.get(element.tag)
         if kind is not None and not _has_block_child(element):
-            text = clean(_text_of(element, kind))
+            text = clean(_text_of(element, kind, chrome))
             if text:
                 yield kind, text
             continue
         # Container: loose text (text + tails of inline children) forms its own block.
-        loose = _loose_text(element)
+        loose = _loose_text(element, chrome)
         if loose:
             yield ("p", loose)
         stack.extend(child for child in reversed(list(element)) if _is_structural(child))
@@ -275,32 +313,32 @@ def _has_block_child(element: etree._Element) -> bool:
     return any(isinstance(child.tag, str) and child.tag in _BLOCK_TAGS for child in element.iterdescendants())
 
 
-def _text_of(element: etree._Element, kind: str) -> str:
+def _text_of(element: etree._Element, kind: str, chrome: _Chrome) -> str:
     if kind == "tr":
         cells = [
             clean(text_content(cell)) for cell in element if isinstance(cell.tag, str) and cell.tag in ("td", "th")
         ]
         return " | ".join(cell for cell in cells if cell)
-    return " ".join(_itertext_skipping(element))
+    return " ".join(_itertext_skipping(element, chrome))
 
 
-def _itertext_skipping(element: etree._Element) -> Iterator[str]:
+def _itertext_skipping(element: etree._Element, chrome: _Chrome) -> Iterator[str]:
     if element.text:
         yield element.text
     for child in element:
-        if isinstance(child.tag, str) and not _is_chrome(child):
-            yield from _itertext_skipping(child)
+        if isinstance(child.tag, str) and not chrome(child):
+            yield from _itertext_skipping(child, chrome)
         if child.tail:
             yield child.tail
 
 
-def _loose_text(element: etree._Element) -> str:
+def _loose_text(element: etree._Element, chrome: _Chrome) -> str:
     if element.tag in ("ul", "ol", "dl", "table", "tbody", "html"):
         return ""
     parts: list[str] = [element.text or ""]
     buffer_is_loose = bool((element.text or "").strip())
     for child in element:
-        if isinstance(child.tag, str) and (_is_structural(child) or _is_chrome(child)):
+        if isinstance(child.tag, str) and (_is_structural(child) or chrome(child)):
             parts.append(" ")
         elif isinstance(child.tag, str):
             inline = " ".join(child.itertext())
@@ -377,18 +415,19 @@ def _links(
         base = urljoin(base_url, element.get("href"))
         break
     for region in regions:
+        chrome = _Chrome(region)
         for anchor in region.iter("a"):
-            if not anchor.get("href") or _in_chrome(anchor, region, excluded):
+            if not anchor.get("href") or _in_chrome(anchor, region, excluded, chrome):
                 continue
             url = absolute_url(base, anchor.get("href", ""))
             if url:
                 yield url, clean(text_content(anchor))[:300]
 
 
-def _in_chrome(element: etree._Element, region: etree._Element, excluded: set[etree._Element]) -> bool:
+def _in_chrome(element: etree._Element, region: etree._Element, excluded: set[etree._Element], chrome: _Chrome) -> bool:
     node: etree._Element | None = element
     while node is not None and node is not region:
-        if node in excluded or _is_chrome(node):
+        if node in excluded or chrome(node):
             return True
         node = node.getparent()
     return False
