@@ -6,14 +6,23 @@ import re
 from collections.abc import Iterable
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
-_TRACKING = re.compile(r"^(?:utm_\w+|fbclid|gclid|mc_cid|mc_eid|_ga|ref|share)$", re.IGNORECASE)
+# Query parameters that say who clicked or which session asked, not which document: campaign
+# and click trackers, and session ids and per-session tokens, which a listing rendered for a
+# new session puts in every link (each crawl would otherwise meet every article as new).
+_TRACKING = re.compile(
+    r"^(?:utm_\w+|fbclid|gclid|gclsrc|dclid|msclkid|yclid|igshid|mc_cid|mc_eid|_ga|_gl|_hsenc|_hsmi|mkt_tok|"
+    r"ref|share|jsessionid|phpsessid|aspsessionid\w*|sessionid|session_id|cfid|cftoken|p_auth)$",
+    re.IGNORECASE,
+)
+_PATH_SESSION = re.compile(r";(?:jsessionid|phpsessid|sessionid)=[^/?#]*", re.IGNORECASE)
 
 
 def canonical_url(url: str) -> str:
-    """Drop fragments and tracking parameters so one article has one key."""
+    """Drop fragments, tracking parameters and session ids, so one article has one key."""
     parts = urlsplit(url)
     query = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if not _TRACKING.match(k)]
-    return urlunsplit((parts.scheme, parts.netloc.lower(), parts.path or "/", urlencode(query), ""))
+    path = _PATH_SESSION.sub("", parts.path) or "/"
+    return urlunsplit((parts.scheme, parts.netloc.lower(), path, urlencode(query), ""))
 
 
 def host_allowed(url: str, source_url: str, allow_domains: Iterable[str]) -> bool:
