@@ -102,16 +102,30 @@ class CrawlSummary:
 
 
 def sync_sources(db: Database, sources: Iterable[SourceConfig]) -> None:
-    """Make the sources table match the configuration (a changed URL or kind starts a new baseline)."""
+    """Make the sources table match the configuration (a changed URL or kind starts a new
+    baseline). Reads (id, url, kind) only and writes only what differs: a crawl does this on
+    one core before it starts."""
     sources = list(sources)
+    ids = list(dict.fromkeys(config.id for config in sources))
+    with db.reading() as session:
+        stored = {
+            source_id: (url, kind)
+            for batch in batches(ids)
+            for source_id, url, kind in session.execute(
+                select(Source.id, Source.url, Source.kind).where(Source.id.in_(batch))
+            )
+        }
+    differ = [config for config in sources if stored.get(config.id) != (config.url, config.kind)]
+    if not differ:
+        return
     with db.transaction() as session:
-        rows = load_sources(session, (config.id for config in sources))
-        for config in sources:
+        rows = load_sources(session, (config.id for config in differ))
+        for config in differ:
             row = rows.get(config.id)
             if row is None:
-                session.add(
-                    Source(id=config.id, url=config.url, kind=config.kind, baselined=False, consecutive_errors=0)
-                )
+                row = Source(id=config.id, url=config.url, kind=config.kind, baselined=False, consecutive_errors=0)
+                session.add(row)
+                rows[config.id] = row
             elif row.url != config.url or row.kind != config.kind:
                 row.url, row.kind, row.baselined = config.url, config.kind, False
 

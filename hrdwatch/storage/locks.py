@@ -11,7 +11,7 @@ import socket
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete
+from sqlalchemy import delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from hrdwatch.storage.db import Database, StorageError, batches
@@ -77,25 +77,31 @@ def acquire_many(db: Database, source_ids: list[str], holder: str, ttl: float) -
 
 
 def _acquire_batch(db: Database, source_ids: list[str], holder: str, ttl: float) -> set[str]:
+    """(Core statements, not ORM objects: a crawl of hundreds of sources takes its locks before
+    it can start, on one core.)"""
     now = utcnow()
     expires = now + timedelta(seconds=ttl)
+    ids = list(dict.fromkeys(source_ids))
     with db.transaction() as session:
         taken = {
-            row.source_id: row
-            for batch in batches(source_ids)
-            for row in session.query(Lock).filter(Lock.source_id.in_(batch)).with_for_update()
+            source_id: (current, until)
+            for batch in batches(ids)
+            for source_id, current, until in session.execute(
+                select(Lock.source_id, Lock.holder, Lock.expires_at).where(Lock.source_id.in_(batch)).with_for_update()
+            )
         }
-        got: set[str] = set()
-        for source_id in source_ids:
-            row = taken.get(source_id)
-            if row is None:
-                session.add(Lock(source_id=source_id, holder=holder, acquired_at=now, expires_at=expires))
-            elif row.expires_at < now or row.holder == holder or is_dead(row.holder):
-                row.holder, row.acquired_at, row.expires_at = holder, now, expires
-            else:
-                continue
-            got.add(source_id)
-    return got
+        free = [source_id for source_id in ids if source_id not in taken]
+        stale = [
+            source_id
+            for source_id, (current, until) in taken.items()
+            if until < now or current == holder or is_dead(current)
+        ]
+        values = {"holder": holder, "acquired_at": now, "expires_at": expires}
+        if free:
+            session.execute(insert(Lock), [{"source_id": source_id, **values} for source_id in free])
+        for batch in batches(stale):
+            session.execute(update(Lock).where(Lock.source_id.in_(batch)).values(**values))
+    return set(free) | set(stale)
 
 
 def release_dead(db: Database) -> None:
