@@ -16,11 +16,12 @@ import json
 import re
 import shutil
 import signal
+import statistics
 import subprocess
 import sys
 import tempfile
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -88,6 +89,7 @@ class Row:
     exit_code: int
     summary: str
     profiled: bool = False
+    repeat: int = 1  # which of the cycle's runs this is (1-based); a median row: how many runs
     problems: list[str] = field(default_factory=list)
 
     @property
@@ -198,11 +200,12 @@ def _ratio_line(h: Row, u: Row) -> str:
     )
 
 
-def print_table(n: int, rows: list[Row], site: dict[str, int], gzip: bool) -> None:
+def print_table(n: int, rows: list[Row], site: dict[str, int], gzip: bool, repeat: int = 1) -> None:
     print()
     print(
         f"N = {n:,} pages on {n:,} loopback hosts · pages {site['min'] / 1024:.0f}–{site['max'] / 1024:.0f} KiB, "
         f"{site['bytes'] / MIB:.1f} MiB in all · {'gzip' if gzip else 'identity'} encoding"
+        + (f" · cycles 2-4: medians of {repeat} runs each" if repeat > 1 else "")
     )
     print(_HEADER)
     for cycle in CYCLES:
@@ -369,8 +372,35 @@ def make_tools(args: argparse.Namespace, workdir: Path, urls: list[str], tools: 
     return made
 
 
-def run_size(args: argparse.Namespace, n: int, tools: list[str], workroot: Path) -> list[Row]:
+def median_row(runs: list[Row]) -> Row:
+    """The runs of one tool on one cycle as one row: the median of each time and size measure
+    (the counts are the same in every run: each starts from the same store and site)."""
+    if len(runs) == 1:
+        return runs[0]
+
+    def mid(name: str) -> float:
+        return float(statistics.median(getattr(run, name) for run in runs))
+
+    return replace(
+        runs[-1],
+        wall_s=mid("wall_s"),
+        cpu_s=mid("cpu_s"),
+        user_s=mid("user_s"),
+        sys_s=mid("sys_s"),
+        peak_rss_mib=mid("peak_rss_mib"),
+        repeat=len(runs),
+        problems=[problem for run in runs for problem in run.problems],
+    )
+
+
+def run_size(
+    args: argparse.Namespace, n: int, tools: list[str], workroot: Path, every: list[Row] | None = None
+) -> list[Row]:
+    """Each cycle runs every tool in turn; with --repeat R, cycles 2-4 run R times, the tools
+    interleaved and each run starting from the store as it was before the cycle, and the
+    table shows the medians (this VM's speed drifts within minutes)."""
     procs = args.server_procs or (1 if n <= 2000 else 2)
+    every = every if every is not None else []
     print(f"\n== N = {n:,}: starting the site ({procs} server process(es)) …", flush=True)
     started = time.perf_counter()
     rows: list[Row] = []
@@ -389,30 +419,53 @@ def run_size(args: argparse.Namespace, n: int, tools: list[str], workroot: Path)
                     for index in news_pages(args.seed, n, cycle.news_round):
                         news[index] = news.get(index, 0) + 1
                 rendered = site.render(cycle.noise, news)
+            repeats = args.repeat if cycle.number != 1 else 1
+            runs: dict[str, list[Row]] = {tool.name: [] for tool in made}
+            for repeat in range(1, repeats + 1):
+                for tool in made:
+                    saved = tool.workdir / "store-before-cycle"
+                    if repeats > 1 and repeat == 1:
+                        shutil.rmtree(saved, ignore_errors=True)
+                        shutil.copytree(tool.store, saved)
+                    elif repeat > 1:
+                        shutil.rmtree(tool.store)
+                        shutil.copytree(saved, tool.store)
+                    profile_to = None
+                    if args.profile and cycle.number in args.profile_cycles and tool.name == "hrdwatch" and repeat == 1:
+                        args.profile.mkdir(parents=True, exist_ok=True)
+                        profile_to = args.profile / f"hrdwatch-n{n}-cycle{cycle.number}"
+                    before = tool.store_size()
+                    site.reset()
+                    measured, outcome = tool.run(f"cycle{cycle.number}-{repeat}", profile_to)
+                    row = _row(
+                        n,
+                        cycle,
+                        tool,
+                        measured,
+                        outcome,
+                        before,
+                        tool.store_size(),
+                        site.stats(),
+                        profile_to is not None,
+                    )
+                    row.repeat = repeat
+                    runs[tool.name].append(row)
+                    of = f" (run {repeat}/{repeats})" if repeats > 1 else ""
+                    print(
+                        f"   cycle {cycle.number} {cycle.label:<11} {tool.name:<9} {row.wall_s:7.2f} s wall, "
+                        f"{row.cpu_s:7.2f} s CPU, {row.peak_rss_mib:6.1f} MiB{of} · {row.summary}",
+                        flush=True,
+                    )
+                    for problem in row.problems:
+                        print(f"   !! {tool.name} cycle {cycle.number}: {problem}", flush=True)
+                    if profile_to is not None:
+                        report = summarise_profile(profile_to, sys.executable)
+                        (args.profile / f"hrdwatch-n{n}-cycle{cycle.number}-summary.txt").write_text(report + "\n")
+                        print(report, flush=True)
             for tool in made:
-                profile_to = None
-                if args.profile and cycle.number in args.profile_cycles and tool.name == "hrdwatch":
-                    args.profile.mkdir(parents=True, exist_ok=True)
-                    profile_to = args.profile / f"hrdwatch-n{n}-cycle{cycle.number}"
-                before = tool.store_size()
-                site.reset()
-                measured, outcome = tool.run(f"cycle{cycle.number}", profile_to)
-                row = _row(
-                    n, cycle, tool, measured, outcome, before, tool.store_size(), site.stats(), profile_to is not None
-                )
-                rows.append(row)
-                print(
-                    f"   cycle {cycle.number} {cycle.label:<11} {tool.name:<9} {row.wall_s:7.2f} s wall, "
-                    f"{row.cpu_s:7.2f} s CPU, {row.peak_rss_mib:6.1f} MiB · {row.summary}",
-                    flush=True,
-                )
-                for problem in row.problems:
-                    print(f"   !! {tool.name} cycle {cycle.number}: {problem}", flush=True)
-                if profile_to is not None:
-                    report = summarise_profile(profile_to, sys.executable)
-                    (args.profile / f"hrdwatch-n{n}-cycle{cycle.number}-summary.txt").write_text(report + "\n")
-                    print(report, flush=True)
-    print_table(n, rows, rendered, not args.no_gzip)
+                rows.append(median_row(runs[tool.name]))
+                every.extend(runs[tool.name])
+    print_table(n, rows, rendered, not args.no_gzip, args.repeat)
     return rows
 
 
@@ -697,6 +750,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         metavar="S",
         help="--soak-runner run: the cycle period (default 1.5× the baseline crawl's wall time, at least 30 s)",
     )
+    parser.add_argument(
+        "--repeat",
+        type=int,
+        default=1,
+        metavar="R",
+        help="run cycles 2-4 R times from the same starting store, tools interleaved; the table shows medians",
+    )
     parser.add_argument("--seed", type=int, default=1, help="site generator seed (default 1)")
     parser.add_argument("--server-procs", type=int, default=0, help="site server processes (default 1; 2 above N=2000)")
     parser.add_argument("--no-gzip", action="store_true", help="serve identity bodies (default: gzip when accepted)")
@@ -750,6 +810,7 @@ def main(argv: list[str] | None = None) -> int:
         print("pyinstrument is not installed: profiling with cProfile (slower, exact call counts)", file=sys.stderr)
     workroot = Path(tempfile.mkdtemp(prefix="hrdwatch-bench-"))
     rows: list[Row] = []
+    every: list[Row] = []  # every run, with --repeat each of the runs behind a median row
     soak_records: list[dict[str, Any]] = []
     started = time.perf_counter()
     try:
@@ -761,7 +822,7 @@ def main(argv: list[str] | None = None) -> int:
                 return 2
         else:
             for n in args.n:
-                rows.extend(run_size(args, n, tools, workroot))
+                rows.extend(run_size(args, n, tools, workroot, every))
             print_verdicts(rows)
     finally:
         if args.keep:
@@ -770,9 +831,14 @@ def main(argv: list[str] | None = None) -> int:
             shutil.rmtree(workroot, ignore_errors=True)
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)
-        args.json.write_text(json.dumps({"rows": [r.as_dict() for r in rows], "soak": soak_records}, indent=1))
+        args.json.write_text(
+            json.dumps(
+                {"rows": [r.as_dict() for r in rows], "runs": [r.as_dict() for r in every], "soak": soak_records},
+                indent=1,
+            )
+        )
     print(f"\ntotal {time.perf_counter() - started:.0f} s")
-    problems = [p for r in rows for p in r.problems] + [p for r in soak_records for p in r["problems"]]
+    problems = [p for r in every for p in r.problems] + [p for r in soak_records for p in r["problems"]]
     if problems:
         print(f"{len(problems)} run problem(s): see the '!!' lines above", file=sys.stderr)
         return 1
