@@ -25,6 +25,9 @@ def test_no_remote_control_no_telnet_and_only_http() -> None:
     assert "hrdwatch.crawler.robots.CachedRobotsTxt" in middlewares
     assert not any("cookies" in str(name) or name.endswith("RobotsTxtMiddleware") for name in middlewares)
     assert settings.getint("CONCURRENT_ITEMS") == 1  # not 100 asyncio tasks per response
+    # Dependency versions are read (from package metadata) only when the log shows them.
+    assert settings.getlist("LOG_VERSIONS") == []
+    assert "lxml" in scrapy_settings(CrawlSettings(), "INFO")["LOG_VERSIONS"]
 
 
 def test_preload_imports_what_a_crawl_needs_and_restores_inspect() -> None:
