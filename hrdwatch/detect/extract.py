@@ -177,7 +177,7 @@ _HIDDEN_STYLE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.IGN
 class _Chrome:
     """Tells page chrome (navigation, banners, footers, sidebars, share and cookie boxes…) in
     a region: by tag, ARIA role or hidden state; or by class and id names, unless the element
-    holds at least half of the region's text: then the name describes a layout wrapper
+    holds more than half of the region's text: then the name describes a layout wrapper
     ("content-sidebar-wrap") or the content itself, never chrome."""
 
     def __init__(self, region: etree._Element) -> None:
