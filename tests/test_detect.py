@@ -12,6 +12,7 @@ from hrdwatch.detect.extract import (
     ExtractionError,
     decode,
     extract_document,
+    extract_feed,
     extract_html,
     extract_html_body,
 )
@@ -160,6 +161,26 @@ def test_chrome_is_the_page_frame_not_the_content_whatever_its_class() -> None:
         assert chrome not in joined
     # A region the user selects is never chrome, whatever its class says.
     assert extract_html(ARCHIVE, "http://x/", select=".search-box").blocks[0].text == "Kërko"
+
+
+def test_a_feed_entry_is_read_in_full_when_the_feed_carries_its_content() -> None:
+    rss = """<?xml version="1.0" encoding="UTF-8"?>
+<rss version="2.0" xmlns:content="http://purl.org/rss/1.0/modules/content/"><channel><title>Lajme</title>
+<item><guid>p1</guid><title>Takim</title><link>https://qdn.example/takim/</link>
+<description><![CDATA[<p>Qendra zhvilloi një takim me partnerët. [&#8230;]</p>]]></description>
+<content:encoded><![CDATA[<p>Qendra zhvilloi një takim me partnerët për planin e vitit 2027.</p>
+<h3>Mekanizmi</h3><p>U diskutua projektvendimi për mekanizmin e mbrojtjes së mbrojtësve.</p>]]></content:encoded></item>
+<item><guid>p2</guid><title>Njoftim</title><link>https://qdn.example/njoftim/</link>
+<description>Zyra mbyllet të hënën.</description></item></channel></rss>""".encode()
+    full, short = extract_feed(rss, "https://qdn.example/feed/")
+    assert [(block.kind, block.text) for block in full.blocks] == [
+        ("h", "Takim"),
+        ("p", "Qendra zhvilloi një takim me partnerët për planin e vitit 2027."),
+        ("h", "Mekanizmi"),
+        ("p", "U diskutua projektvendimi për mekanizmin e mbrojtjes së mbrojtësve."),
+    ]
+    assert full.blocks[3].heading == "Mekanizmi"
+    assert [block.text for block in short.blocks] == ["Njoftim", "Zyra mbyllet të hënën."]
 
 
 def test_decoding_windows_1250_and_misdeclared_utf8() -> None:

@@ -12,6 +12,7 @@ import io
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from typing import Any
 from urllib.parse import urljoin, urlsplit, urlunsplit
 
 import lxml.html
@@ -566,12 +567,29 @@ def extract_feed(body: bytes, base_url: str) -> list[FeedEntry]:
         if not key:
             continue
         title = clean(html_to_text(entry.get("title", "")))
-        summary = entry.get("summary", "") or ""
-        if not summary and entry.get("content"):
-            summary = entry["content"][0].get("value", "")
         blocks = [Block(title, "h")] if title else []
-        summary_text = html_to_text(summary)
-        if summary_text and summary_text != title:
-            blocks.append(Block(summary_text, "entry", title))
+        blocks.extend(_entry_blocks(entry, title))
         entries.append(FeedEntry(key=key, url=link, title=title, blocks=tuple(blocks)))
     return entries
+
+
+def _entry_blocks(entry: Any, title: str) -> list[Block]:
+    """An entry's text: its summary, or its full content when the feed carries more of it
+    (RSS ``content:encoded``, Atom ``content``: a blog's feed often has an excerpt of a few
+    lines as the summary and the whole post as the content), as paragraph blocks."""
+    summary = entry.get("summary", "") or ""
+    summary_text = html_to_text(summary)
+    content = max((part.get("value", "") or "" for part in entry.get("content") or []), key=len, default="")
+    content_text = html_to_text(content) if content else ""
+    if len(content_text) > len(summary_text):
+        body = f"<html><body><article>{content}</article></body></html>"
+        try:
+            page = extract_html(body, "http://feed.invalid/", with_links=False)
+        except ExtractionError:
+            page = None
+        if page is not None and page.blocks:
+            return [
+                Block(block.text, block.kind, block.heading or title) for block in page.blocks if block.text != title
+            ]
+        summary_text = content_text
+    return [Block(summary_text, "entry", title)] if summary_text and summary_text != title else []

@@ -145,10 +145,12 @@ class Renderer:
                 f"<title>{html.escape(entry.get('title', ''))}</title>"
                 f"<link>{html.escape(link)}</link>"
                 f"<description>{html.escape(entry.get('summary', ''))}</description>"
-                "</item>"
+                + (f"<content:encoded><![CDATA[{entry['content']}]]></content:encoded>" if "content" in entry else "")
+                + "</item>"
             )
         return (
-            "<?xml version='1.0' encoding='utf-8'?><rss version='2.0'><channel>"
+            "<?xml version='1.0' encoding='utf-8'?>"
+            "<rss version='2.0' xmlns:content='http://purl.org/rss/1.0/modules/content/'><channel>"
             f"<title>{html.escape(feed.get('title', 'Feed'))}</title><link>http://SITE{prefix}/</link>"
             f"<description>feed</description>{''.join(items)}</channel></rss>"
         )
