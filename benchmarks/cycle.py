@@ -373,8 +373,8 @@ def make_tools(args: argparse.Namespace, workdir: Path, urls: list[str], tools: 
 
 
 def median_row(runs: list[Row]) -> Row:
-    """The runs of one tool on one cycle as one row: the median of each time and size measure
-    (the counts are the same in every run: each starts from the same store and site)."""
+    """The runs of one tool on one cycle as one row: the median of each time and memory
+    measure (the counts are the same in every run: each starts from the same store and site)."""
     if len(runs) == 1:
         return runs[0]
 
@@ -389,6 +389,7 @@ def median_row(runs: list[Row]) -> Row:
         sys_s=mid("sys_s"),
         peak_rss_mib=mid("peak_rss_mib"),
         repeat=len(runs),
+        profiled=any(run.profiled for run in runs),
         problems=[problem for run in runs for problem in run.problems],
     )
 
