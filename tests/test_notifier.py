@@ -203,7 +203,11 @@ def test_killed_while_delivering_loses_nothing(site: Site, hrdwatch: Hrdwatch, h
     assert len(alert_ids) == 6
     hook.delay = 0.4
     proc = hrdwatch.popen("notify")
-    time.sleep(2.5)  # killed in the middle of sending
+    # Killed in the middle of sending: once the first delivery is in (a fixed sleep can end
+    # before a slow machine has even started the command).
+    deadline = time.monotonic() + 60
+    while not hook.delivered() and time.monotonic() < deadline and proc.poll() is None:
+        time.sleep(0.05)
     proc.send_signal(signal.SIGKILL)
     proc.communicate()
     hook.delay = 0
