@@ -184,6 +184,7 @@ class _Chrome:
     def __init__(self, region: etree._Element) -> None:
         self.region = region
         self._half: int | None = None
+        self._bulky: dict[etree._Element, bool] = {}  # a listing asks again for every link inside
 
     def __call__(self, element: etree._Element) -> bool:
         tag = element.tag if isinstance(element.tag, str) else ""
@@ -208,9 +209,12 @@ class _Chrome:
         return named and not self._bulk(element)
 
     def _bulk(self, element: etree._Element) -> bool:
-        if self._half is None:
-            self._half = len(text_content(self.region)) // 2
-        return len(text_content(element)) > self._half
+        held = self._bulky.get(element)
+        if held is None:
+            if self._half is None:
+                self._half = len(text_content(self.region)) // 2
+            held = self._bulky[element] = len(text_content(element)) > self._half
+        return held
 
 
 def _scoped(element: etree._Element) -> bool:
