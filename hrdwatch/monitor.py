@@ -48,7 +48,7 @@ from hrdwatch.detect.judge import judge
 from hrdwatch.detect.relevance import Topic, compile_topics, score
 from hrdwatch.notifier.outbox import enqueue
 from hrdwatch.storage.blobs import store_blob
-from hrdwatch.storage.db import Database, StorageError, batches
+from hrdwatch.storage.db import Database, StorageError, batches, update_by_key
 from hrdwatch.storage.locks import holder_id
 from hrdwatch.storage.models import (
     Alert,
@@ -61,7 +61,7 @@ from hrdwatch.storage.models import (
     Source,
     utcnow,
 )
-from hrdwatch.storage.queries import load_sources
+from hrdwatch.storage.queries import load_sources, source_values
 
 log = logging.getLogger(__name__)
 
@@ -135,7 +135,7 @@ def build_plans(db: Database, sources: Iterable[SourceConfig]) -> list[SourcePla
     sources = list(sources)
     ids = [config.id for config in sources]
     with db.reading() as session:
-        rows = load_sources(session, ids)
+        rows = source_values(session, ids, Source.baselined)
         by_source: dict[str, list[Any]] = {}
         for batch in batches(ids):
             for doc in session.execute(
@@ -222,7 +222,7 @@ class Monitor:
             session.add(run)
             session.flush()
             self.summary.run_id = run.id
-            rows = load_sources(session, self.sources)
+            rows = source_values(session, self.sources, Source.baselined)
             self.baselined = {sid: bool(row.baselined) for sid, row in rows.items()}
 
     # -- entry point ---------------------------------------------------------------------
@@ -260,28 +260,26 @@ class Monitor:
         with self.db.transaction() as session:
             self._write_updates(session)
             self._touch_not_modified(session, now)
-            rows = load_sources(session, self.sources)
-            for sid in self.sources:
-                row = rows.get(sid)
-                if row is None:
-                    continue
-                row.last_crawl_at = now
+            # Plain UPDATEs by key, grouped by the columns they set, rather than loading the
+            # sources as ORM objects to write them back (half the time: 28 ms for 400).
+            rows: list[dict[str, Any]] = []
+            for sid, stored in source_values(session, self.sources, Source.consecutive_errors).items():
                 error = self.summary.failed_sources.get(sid)
-                before = row.consecutive_errors or 0
+                before = stored.consecutive_errors or 0
+                after = before + 1 if error is not None else 0
+                row: dict[str, Any] = {"id": sid, "last_crawl_at": now, "consecutive_errors": after}
                 if error is not None:
-                    row.consecutive_errors = before + 1
-                    row.last_error, row.last_error_at = error, now
-                else:
-                    row.consecutive_errors = 0
-                self._health_notice(session, sid, before, row.consecutive_errors, error, now)
+                    row.update(last_error=error, last_error_at=now)
                 if self._main_ok(sid):
-                    row.last_success_at = now
-                    row.baselined = True
-            run = session.get(CrawlRun, self.summary.run_id)
-            if run is not None:
-                run.finished_at = now
-                run.stats = self.summary.as_dict()
-                run.errors = list(self.summary.errors)
+                    row.update(last_success_at=now, baselined=True)
+                rows.append(row)
+                self._health_notice(session, sid, before, after, error, now)
+            update_by_key(session, Source, rows)
+            session.execute(
+                update(CrawlRun)
+                .where(CrawlRun.id == self.summary.run_id)
+                .values(finished_at=now, stats=self.summary.as_dict(), errors=list(self.summary.errors))
+            )
         return self.summary
 
     def _health_notice(
@@ -504,16 +502,11 @@ class Monitor:
         if not self._updates:
             return
         updates, self._updates = self._updates, []
-        by_fields: dict[tuple[str, ...], list[dict[str, Any]]] = {}
-        for row in updates:
-            by_fields.setdefault(tuple(sorted(row)), []).append(row)
         if session is None:
             with self.db.transaction() as own:
-                for rows in by_fields.values():
-                    own.execute(update(Document), rows)
+                update_by_key(own, Document, updates)
         else:
-            for rows in by_fields.values():
-                session.execute(update(Document), rows)
+            update_by_key(session, Document, updates)
 
     def _accept_shrunk(self, doc: Document, problem: str, digest: str) -> bool:
         """A page that lost most of its content is a fault — unless it stays that way."""

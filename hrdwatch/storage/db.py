@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, TypeVar
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, update
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, IntegrityError, InterfaceError, OperationalError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
@@ -36,6 +36,16 @@ def batches(items: Sequence[T], size: int = IN_BATCH) -> Iterator[Sequence[T]]:
     """``items`` in consecutive slices of at most ``size`` (for IN lists)."""
     for start in range(0, len(items), size):
         yield items[start : start + size]
+
+
+def update_by_key(session: Session, model: type[Any], rows: Iterable[dict[str, Any]]) -> None:
+    """UPDATE rows of ``model`` by primary key (each dict holds the key and the new values);
+    the rows that set the same columns go in one executemany."""
+    by_fields: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+    for row in rows:
+        by_fields.setdefault(tuple(sorted(row)), []).append(row)
+    for same in by_fields.values():
+        session.execute(update(model), same)
 
 
 def add_unless_present(session: Session, row: object) -> bool:
