@@ -163,6 +163,29 @@ def test_chrome_is_the_page_frame_not_the_content_whatever_its_class() -> None:
     assert extract_html(ARCHIVE, "http://x/", select=".search-box").blocks[0].text == "Kërko"
 
 
+WEBFORMS = """<!DOCTYPE html><html><head><title>Kuvendi</title></head><body>
+<form method="post" action="./Lajme.aspx" id="aspnetForm"><div class="aspNetHidden">
+<input type="hidden" name="__VIEWSTATE" id="__VIEWSTATE" value="/wEPDwUKMTY1NDU2MTA1Mg9kFgJmD2QWAgID" /></div>
+<script src="/WebResource.axd?d=pynGkmcFUV&amp;t=638512" type="text/javascript"></script>
+<div id="header"><a href="/">Kuvendi</a> <span id="clock">10:42</span></div>
+<div id="content"><h1>Nënkomisioni për të Drejtat e Njeriut</h1>
+<p>Nënkomisioni shqyrtoi projektligjin për mekanizmin e mbrojtjes së mbrojtësve të të drejtave të njeriut.</p>
+<p>Mbledhja e radhës do të mbahet në dhjetor me përfaqësues të shoqërisë civile.</p></div>
+<div id="footer">© Kuvendi i Shqipërisë</div></form>
+<form action="/kerko" class="site-search"><input name="q"><p>Kërko në faqe</p></form></body></html>"""
+
+
+def test_a_form_around_the_whole_page_is_the_page_not_chrome() -> None:
+    # ASP.NET WebForms wraps the whole page in one <form>: dropping forms as chrome would
+    # leave such a page empty. A small form (search, login, comments) is still dropped.
+    texts = [block.text for block in extract_html(WEBFORMS, "http://x/").blocks]
+    assert texts == [
+        "Nënkomisioni për të Drejtat e Njeriut",
+        "Nënkomisioni shqyrtoi projektligjin për mekanizmin e mbrojtjes së mbrojtësve të të drejtave të njeriut.",
+        "Mbledhja e radhës do të mbahet në dhjetor me përfaqësues të shoqërisë civile.",
+    ]
+
+
 def test_a_feed_entry_is_read_in_full_when_the_feed_carries_its_content() -> None:
     rss = """<?xml version="1.0" encoding="UTF-8"?>
 <rss version="2.0" xmlns:content="http://purl.org/rss/1.0/modules/content/"><channel><title>Lajme</title>

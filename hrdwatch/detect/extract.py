@@ -110,7 +110,7 @@ def _decode(body: bytes, content_type: str | None) -> tuple[str, bool]:
 
 _DROP_TAGS = frozenset(
     """
-    script style noscript template svg canvas iframe object embed form input button select textarea nav
+    script style noscript template svg canvas iframe object embed input button select textarea nav
     aside dialog menu label option
 """.split()
 )
@@ -169,6 +169,7 @@ _CONTAINERS = {
     "details",
     "fieldset",
     "figure",
+    "form",
     "hgroup",
 }
 _STRUCTURAL = set(_BLOCK_TAGS) | _CONTAINERS
@@ -176,10 +177,11 @@ _HIDDEN_STYLE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.IGN
 
 
 class _Chrome:
-    """Tells page chrome (navigation, banners, footers, sidebars, share and cookie boxes…) in
-    a region: by tag, ARIA role or hidden state; or by class and id names, unless the element
-    holds more than half of the region's text: then the name describes a layout wrapper
-    ("content-sidebar-wrap") or the content itself, never chrome."""
+    """Tells page chrome (navigation, banners, footers, sidebars, share and cookie boxes,
+    forms…) in a region: by tag, ARIA role or hidden state; or by class and id names, unless
+    the element holds more than half of the region's text: then the name describes a layout
+    wrapper ("content-sidebar-wrap") or the content itself, never chrome. The same goes for a
+    <form> (ASP.NET wraps the whole page in one)."""
 
     def __init__(self, region: etree._Element) -> None:
         self.region = region
@@ -200,6 +202,11 @@ class _Chrome:
             return True
         if tag in _FRAME_TAGS:
             return not _scoped(element)
+        if tag == "form":
+            # A search box, a login or a comment form; but ASP.NET WebForms pages (and some
+            # portals) wrap the whole page in one <form>: a form holding most of the text is
+            # the page. (Its inputs, buttons and labels are dropped either way.)
+            return not self._bulk(element)
         if tag in ("body", "html", "main", "article"):
             return False
         ident = f"{attrib.get('class', '')} {attrib.get('id', '')}"
