@@ -69,6 +69,9 @@ def test_dates_in_real_sentences_are_kept() -> None:
         "The UN Human Rights Council urged Albania to protect human rights defenders.",
         "A mechanism to protect activists and journalists at risk was proposed by the Ombudsperson.",
         "Avokati i Popullit ngriti një njësi për mbrojtësit e të drejtave të njeriut.",
+        # Activists "who receive threats": the threat may follow the people it threatens.
+        "A draft decision would create a system to shield activists who receive threats in Albania.",
+        "La police a accordé des mesures de protection à une défenseure des droits des femmes de Shkodër.",
     ],
 )
 def test_relevant(text: str) -> None:
@@ -87,6 +90,10 @@ def test_relevant(text: str) -> None:
         "A documentary about human rights defenders in Honduras was screened in Tirana.",
         "The Ombudsperson presented the annual report on human rights in Albania to Parliament.",
         "Civil Rights Defenders published a report on media freedom in Albania.",
+        # Defenders named, but nothing about protecting them or a mechanism for them.
+        "In Tirana, the Council of Europe said that human rights defenders play an important role in Albania.",
+        # France's ombudsperson institution, not a defender.
+        "En France, la Défenseure des droits demande la protection des ressortissants albanais.",
     ],
 )
 def test_not_relevant(text: str) -> None:
@@ -263,6 +270,18 @@ def test_judge_uses_paragraph_context() -> None:
     findings = judge(blocks, "Title", fresh, {"hrd-mechanism": TOPIC})
     assert len(findings) == 1
     assert findings[0].excerpt == "The draft law was adopted today."
+
+
+def test_context_does_not_complete_a_sentence_whose_paragraph_is_about_another_country() -> None:
+    blocks = [
+        Block(
+            "ProtectDefenders.eu, the EU's human rights defenders mechanism, relocated 310 defenders from "
+            "Belarus and Azerbaijan. It also ran security trainings for defenders.",
+            "p",
+        )
+    ]
+    fresh = units_of(blocks)
+    assert judge(blocks, "Albania: monthly digest", fresh, {"hrd-mechanism": TOPIC}) == []
 
 
 html_text = st.text(alphabet=st.characters(codec="utf-8", exclude_categories=("Cs",)), max_size=300)

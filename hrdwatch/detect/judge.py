@@ -57,10 +57,14 @@ def _judge_topic(
         result = score(topic, unit.text, document=document)
         if not result.relevant:
             # Context may complete a sentence that touches the topic, but not one that is
-            # explicitly about a look-alike ("the new data-protection mechanism…").
+            # explicitly about a look-alike ("the new data-protection mechanism…"), nor one
+            # whose paragraph is about another country ("…defenders from Belarus. It also ran
+            # security trainings for defenders.").
             if result.score < 1.0 or names_lookalike(topic, unit.text):
                 continue
             block = blocks[unit.block]
+            if about_elsewhere(topic, block.text):
+                continue
             context = " \n ".join(part for part in (block.text, block.heading, title) if part and part != unit.text)
             result = score(topic, unit.text, context=context, document=document)
             if not result.relevant:
