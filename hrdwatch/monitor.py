@@ -39,9 +39,11 @@ from hrdwatch.detect.diff import (
     encode_prints,
     fault,
     new_units,
+    redirected_home,
     shape,
     shapes,
     units_of,
+    without_rewordings,
 )
 from hrdwatch.detect.extract import Block, ExtractionError, FeedEntry, Page, extract_document, extract_feed
 from hrdwatch.detect.judge import judge
@@ -433,7 +435,10 @@ class Monitor:
                 title=page.title or known.title,
             )
             return
-        problem = fault(page, len(fingerprints), known.sentence_count if known else None)
+        if redirected_home(result.key, result.url):
+            problem: str | None = f"redirected to the site's home page ({result.url}): moved or deleted"
+        else:
+            problem = fault(page, len(fingerprints), known.sentence_count if known else None)
         with self.db.transaction() as session:
             doc = self._doc_for(session, result, known)
             if problem is not None and not self._accept_shrunk(doc, problem, digest):
@@ -547,8 +552,10 @@ class Monitor:
             previous = units_of([Block(text) for text in blocks or []], memo)
         seen = self._seen(session, result.source_id, units)
         fresh = new_units(units, seen, [unit.key for unit in previous])
-        if previous:
+        current = {unit.key for unit in units}
+        if previous and fresh:
             fresh = self._without_number_noise(fresh, previous, result.source_id)
+            fresh = without_rewordings(fresh, [unit.key for unit in previous if unit.key not in current])
         doc.content_hash = digest
         doc.sentence_count = len(units)
         doc.fetched_at = now
@@ -579,7 +586,6 @@ class Monitor:
                 self.summary.count(result.source_id, "unchanged")
             return
         self.summary.count(result.source_id, "changed")
-        current = {unit.key for unit in units}
         removed = list(dict.fromkeys(unit.text for unit in previous if unit.key not in current))
         change = Change(
             source_id=result.source_id,

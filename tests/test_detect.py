@@ -6,7 +6,15 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from hrdwatch.detect.diff import content_hash, fault, new_units, units_of
+from hrdwatch.detect.diff import (
+    content_hash,
+    fault,
+    new_units,
+    redirected_home,
+    same_information,
+    units_of,
+    without_rewordings,
+)
 from hrdwatch.detect.extract import (
     Block,
     ExtractionError,
@@ -18,7 +26,7 @@ from hrdwatch.detect.extract import (
 )
 from hrdwatch.detect.judge import judge
 from hrdwatch.detect.relevance import builtin_topics, compile_topics, score
-from hrdwatch.detect.text import canonical, clean, fold, sentences
+from hrdwatch.detect.text import canonical, clean, fold, same_dates, sentences
 
 TOPIC = compile_topics(builtin_topics())["hrd-mechanism"]
 
@@ -282,6 +290,104 @@ def test_context_does_not_complete_a_sentence_whose_paragraph_is_about_another_c
     ]
     fresh = units_of(blocks)
     assert judge(blocks, "Albania: monthly digest", fresh, {"hrd-mechanism": TOPIC}) == []
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "same"),
+    [
+        # The same information: a typo or two fixed, a date written another way, a word split.
+        (
+            "Nënkomisioni foli me agjensitë e OKB-së dhe shoqërinë civle për projektligjin.",
+            "Nënkomisioni foli me agjencitë e OKB-së dhe shoqërinë civile për projektligjin.",
+            True,
+        ),
+        (
+            "On 13 April 2018 Parliament hosted a roundtable on the protection mechanism.",
+            "On 13.04.2018 Parliament hosted a round table on the protection mechanism.",
+            True,
+        ),
+        (
+            "Le 3 mars 2019, le Parlement a adopté la résolution sur les défenseurs.",
+            "Le 03/03/2019, le Parlement a adopté la résolution sur les défenseurs.",
+            True,
+        ),
+        # A change: another word, a word added, another date or number.
+        (
+            "The draft law was discussed by the Committee on 3 May 2026.",
+            "The draft law was adopted by the Committee on 3 May 2026.",
+            False,
+        ),
+        (
+            "The draft law was adopted by the Committee on 3 May 2026.",
+            "The draft law was not adopted by the Committee on 3 May 2026.",
+            False,
+        ),
+        (
+            "The draft is expected in June 2026, the Committee said.",
+            "The draft is expected in July 2026, the Committee said.",
+            False,
+        ),
+        (
+            "The roundtable will be held on 13 May 2026 in Tirana.",
+            "The roundtable was held on 13 May 2026 in Tirana.",
+            False,
+        ),
+        (
+            "Three members of Parliament sit in the working group.",
+            "Two members of Parliament sit in the working group.",
+            False,
+        ),
+        ("The working group met on 13.04.2026 in Tirana.", "The working group met on 14.04.2026 in Tirana.", False),
+    ],
+)
+def test_same_information_is_a_typo_or_date_format_away_not_a_word(old: str, new: str, same: bool) -> None:
+    assert same_information(canonical(new), canonical(old)) is same
+    fresh = units_of([Block(new)])
+    assert (without_rewordings(fresh, [canonical(old)]) == []) is same
+
+
+def test_dates_in_any_format_become_one() -> None:
+    forms = [
+        "13 April 2018",
+        "April 13, 2018",
+        "13.04.2018",
+        "13/04/2018",
+        "2018-04-13",
+        "13 prill 2018",
+        "13 avril 2018",
+    ]
+    keys = {same_dates(canonical(f"The roundtable on defenders took place on {form} in Tirana.")) for form in forms}
+    assert len(keys) == 1
+    # Resolution 6/2019 is not June 2019; a month and year are.
+    assert same_dates("resolution 6 2019") == "resolution 6 2019"
+    assert same_dates("in 09 2018") == same_dates("in september 2018")
+
+
+def test_a_sentence_that_lost_what_was_glued_to_it_is_not_new() -> None:
+    # A relaunched site: the menu and heading were glued to the first entry in the old
+    # table layout; the entry itself is word for word the same.
+    old = units_of([Block("Ballina Kontakt Kronologji 13 prill 2018: Kuvendi organizoi një tryezë për mekanizmin.")])
+    new = units_of([Block("13 prill 2018: Kuvendi organizoi një tryezë për mekanizmin.")])
+    assert new_units(new, set(), [u.key for u in old]) == []
+    # Words added to an old sentence are new.
+    longer = units_of([Block("13 prill 2018: Kuvendi organizoi një tryezë për mekanizmin dhe miratoi projektligjin.")])
+    assert new_units(longer, set(), [u.key for u in old]) == longer
+
+
+@pytest.mark.parametrize(
+    ("asked", "landed", "home"),
+    [
+        ("https://kuvendi.al/lajme/123/", "https://kuvendi.al/", True),
+        ("http://kuvendi.al/lajme/123/", "https://www.kuvendi.al/sq/", True),
+        ("https://x.al/index.php?option=com_content&id=12", "https://x.al/index.php", True),
+        ("https://x.al/faqe?id=3", "https://x.al/?lang=sq", True),
+        ("https://kuvendi.al/", "https://kuvendi.al/sq/", False),  # the watched page is the home page
+        ("http://x.al/lajme/123", "https://x.al/lajme/123/", False),
+        ("https://x.al/lajme/123", "https://x.al/lajme/", False),
+    ],
+)
+def test_a_page_redirected_to_the_home_page_is_told(asked: str, landed: str, home: bool) -> None:
+    assert redirected_home(asked, landed) is home
 
 
 html_text = st.text(alphabet=st.characters(codec="utf-8", exclude_categories=("Cs",)), max_size=300)

@@ -116,6 +116,34 @@ def test_fault_keeps_baseline_and_recovery_is_not_an_alert(site: Site, hrdwatch:
     assert hrdwatch.sources()["focus"]["consecutive_errors"] == 0
 
 
+def test_a_page_redirected_to_the_home_page_is_a_fault_not_new_text(site: Site, hrdwatch: Hrdwatch) -> None:
+    # A moved or deleted page that the site redirects to its home page: the home page's
+    # headlines are not a new version of the page (even those that name the topic).
+    text = [
+        "On 3 March 2019 the Parliament adopted a resolution in support of human rights defenders.",
+        "No further public information is available about a protection mechanism.",
+    ]
+    site["/sq/lajme/mbrojtesit"] = article("Albania", *text)
+    hrdwatch.write_config([{"id": "focus", "url": site.url("/sq/lajme/mbrojtesit")}])
+    hrdwatch.run("crawl")
+
+    site["/sq/lajme/mbrojtesit"] = Resource(b"", status=302, headers={"Location": "/"})
+    site["/"] = article(
+        "Kuvendi i Shqipërisë",
+        "Kuvendi miratoi projektligjin për mekanizmin e mbrojtjes së mbrojtësve të të drejtave të njeriut (2019).",
+        "Seanca plenare e radhës do të mbahet të enjten.",
+    )
+    out = hrdwatch.run("crawl").stdout
+    assert "home page" in out
+    assert hrdwatch.alerts() == []
+    assert "redirected to the site's home page" in hrdwatch.sources()["focus"]["last_error"]
+
+    site["/sq/lajme/mbrojtesit"] = article("Albania", *text)
+    hrdwatch.run("crawl")
+    assert hrdwatch.alerts() == []
+    assert hrdwatch.sources()["focus"]["consecutive_errors"] == 0
+
+
 def test_truncated_page_does_not_alert(site: Site, hrdwatch: Hrdwatch) -> None:
     paragraphs = [f"Paragraph {i} about the work of the office on many topics of public interest." for i in range(6)]
     paragraphs.append("The Parliament adopted a resolution in support of human rights defenders and their protection.")

@@ -12,9 +12,11 @@ import re
 import struct
 from collections.abc import Container, Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from difflib import SequenceMatcher
+from urllib.parse import parse_qsl, urlsplit
 
 from hrdwatch.detect.extract import Block, Page
-from hrdwatch.detect.text import canonical, content_words, fold, sentences
+from hrdwatch.detect.text import canonical, content_words, fold, same_dates, sentences
 
 
 @dataclass(frozen=True)
@@ -144,18 +146,83 @@ def shapes(units: Iterable[Unit]) -> set[str]:
 
 
 def new_units(units: Sequence[Unit], seen: Container[int], previous: Sequence[str] = ()) -> list[Unit]:
-    """Units never seen for this source. A unit that is only the start of a sentence seen in
-    the previous version (a page cut off mid-sentence) is not new."""
+    """Units never seen for this source. A unit whose words all stand, in that order, in a
+    sentence of the previous version is not new either: the start of a sentence (a page cut
+    off mid-sentence), or a sentence that a menu or heading was glued to before the site's
+    markup changed ("Kronologji 13 prill 2018: Kuvendi …" → "13 prill 2018: Kuvendi …")."""
     fresh: list[Unit] = []
     taken: set[int] = set()
+    wrapped = [f" {old} " for old in previous]
     for unit in units:
         if unit.fingerprint in seen or unit.fingerprint in taken:
             continue
-        if len(unit.key) >= 20 and any(old != unit.key and old.startswith(unit.key) for old in previous):
+        if len(unit.key) >= 20 and any(f" {unit.key} " in old for old in wrapped):
             continue
         taken.add(unit.fingerprint)
         fresh.append(unit)
     return fresh
+
+
+# --- rewordings that carry nothing new ------------------------------------------------------
+
+_MAX_PAIRS = 50_000  # fresh × gone sentences compared; beyond that the page was rewritten
+
+
+def _one_keystroke(a: str, b: str) -> bool:
+    """``b`` is ``a`` with one letter added, dropped, mistyped or two swapped."""
+    if len(a) > len(b):
+        a, b = b, a
+    if len(b) - len(a) > 1:
+        return False
+    i = 0
+    while i < len(a) and a[i] == b[i]:
+        i += 1
+    if len(a) < len(b):
+        return a[i:] == b[i + 1 :]
+    return a[i + 1 :] == b[i + 1 :] or (
+        i + 1 < len(a) and a[i] == b[i + 1] and a[i + 1] == b[i] and a[i + 2 :] == b[i + 2 :]
+    )
+
+
+def _typo(a: str, b: str) -> bool:
+    """Two spellings of one word: one keystroke apart, no digits (a changed number is news),
+    and not a short word, whose one letter can change its meaning ("held"/"hold", "now"/"not")."""
+    if any(char.isdigit() for char in a + b) or min(len(a), len(b)) < 4:
+        return False
+    if len(a) == len(b) and len(a) < 6:
+        return False
+    return _one_keystroke(a, b)
+
+
+def same_information(key: str, other: str) -> bool:
+    """Do two canonical sentences say the same thing in the same words: up to the way their
+    dates are written (13 April 2018 / 13.04.2018), a word split or joined ("round table"),
+    and at most two typos fixed? A word added, dropped or changed is a change."""
+    words, others = same_dates(key).split(), same_dates(other).split()
+    if words == others:
+        return True
+    if abs(len(words) - len(others)) > 2 or len(set(words) & set(others)) < 0.6 * max(len(words), len(others)):
+        return False
+    typos = 0
+    for op, i1, i2, j1, j2 in SequenceMatcher(None, words, others, autojunk=False).get_opcodes():
+        if op == "equal":
+            continue
+        left, right = words[i1:i2], others[j1:j2]
+        if "".join(left) == "".join(right):
+            continue
+        if len(left) == len(right) and all(_typo(a, b) for a, b in zip(left, right, strict=True)):
+            typos += len(left)
+            continue
+        return False
+    return typos <= 2
+
+
+def without_rewordings(fresh: Sequence[Unit], gone: Sequence[str]) -> list[Unit]:
+    """The fresh units that are not a sentence which left the document, only reworded in a
+    way that adds nothing (:func:`same_information`): a typo fixed, a date reformatted."""
+    if not gone or len(fresh) * len(gone) > _MAX_PAIRS:
+        return list(fresh)
+    return [unit for unit in fresh if not any(same_information(unit.key, old) for old in gone)]
 
 
 _DIGITS = re.compile(r"\d+")
@@ -170,6 +237,26 @@ _NOT_FOUND = re.compile(
     r"\b404\b|not found|page (?:does not|doesn't) exist|nuk u gjet|nuk ekziston|faqja nuk|introuvable|"
     r"n'existe pas|n existe pas|page non trouvee"
 )
+
+
+# The path of a site's home page: "/", a language root ("/sq/", "/en-gb/"), an index page.
+_HOME = re.compile(r"/?(?:[a-z]{2}(?:[-_][a-z]{2})?/?)?(?:(?:index|default|home)(?:\.\w+)?)?", re.IGNORECASE)
+
+
+_LANGUAGE_KEYS = frozenset({"lang", "language", "locale", "l", "hl"})
+
+
+def redirected_home(asked: str, landed: str) -> bool:
+    """Did a request for an inner page end on a home page? Sites redirect a page they moved
+    or deleted there: its text is the home page's, not a new version of the page."""
+    wanted, got = urlsplit(asked), urlsplit(landed)
+    if (wanted.netloc.lower(), wanted.path, wanted.query) == (got.netloc.lower(), got.path, got.query):
+        return False
+    inner = _HOME.fullmatch(wanted.path) is None or bool(wanted.query)  # /index.php?id=12 is a page
+    home = _HOME.fullmatch(got.path) is not None and all(
+        key.lower() in _LANGUAGE_KEYS for key, _ in parse_qsl(got.query)
+    )
+    return inner and home
 
 
 def fault(page: Page, sentence_count: int, previous_count: int | None) -> str | None:

@@ -53,17 +53,22 @@ def _judge_topic(
         # A new document whose title is about another country is about it, whatever its
         # dateline says ("Tirana, 3 May — …"); otherwise its whole text decides.
         document = title if about_elsewhere(topic, title) else "\n".join([title, *(b.text for b in blocks)])
+    elsewhere: dict[int, bool] = {}
     for unit in fresh:
+        block = blocks[unit.block]
+        # A paragraph about another country speaks of that country in every sentence, also
+        # in those that do not name it ("In North Macedonia, … a unit for HRDs. Defenders who
+        # face threats can now ask it for protective measures.").
+        if unit.block not in elsewhere:
+            elsewhere[unit.block] = about_elsewhere(topic, block.text)
+        if elsewhere[unit.block]:
+            continue
         result = score(topic, unit.text, document=document)
         if not result.relevant:
             # Context may complete a sentence that touches the topic, but not one that is
-            # explicitly about a look-alike ("the new data-protection mechanism…"), nor one
-            # whose paragraph is about another country ("…defenders from Belarus. It also ran
-            # security trainings for defenders.").
-            if result.score < 1.0 or names_lookalike(topic, unit.text):
-                continue
-            block = blocks[unit.block]
-            if about_elsewhere(topic, block.text):
+            # explicitly about a look-alike ("the new data-protection mechanism…"), nor a
+            # heading: a section's title that does not carry the topic alone is no news.
+            if result.score < 1.0 or names_lookalike(topic, unit.text) or block.kind == "h":
                 continue
             context = " \n ".join(part for part in (block.text, block.heading, title) if part and part != unit.text)
             result = score(topic, unit.text, context=context, document=document)

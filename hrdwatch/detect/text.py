@@ -194,3 +194,48 @@ def canonical(text: str) -> str:
 
 def content_words(text: str) -> int:
     return len(_WORD.findall(fold(text)))
+
+
+# --- the same date written another way ---------------------------------------------------
+
+_MONTH_NUMBERS = {
+    name: number
+    for names in (
+        "january february march april may june july august september october november december",
+        "jan feb mar apr may jun jul aug sep oct nov dec",
+        "janar shkurt mars prill maj qershor korrik gusht shtator tetor nentor dhjetor",
+        "janvier fevrier mars avril mai juin juillet aout septembre octobre novembre decembre",
+    )
+    for number, name in enumerate(names.split(), start=1)
+} | {"sept": 9}
+_NAMED = "|".join(sorted(_MONTH_NUMBERS, key=len, reverse=True))
+_ORDINAL = r"(?:st|nd|rd|th|er)?"
+# In a canonical form (folded, punctuation gone): "13 april 2018", "april 13 2018",
+# "13 04 2018" (was 13.04.2018 or 13/04/2018), "2018 04 13", "april 2018", "04 2018" (was 04/2018).
+_DAY_MONTH_YEAR = re.compile(rf"\b(\d{{1,2}}){_ORDINAL} (?:e )?({_NAMED}|\d{{1,2}}) (\d{{4}})\b")
+_MONTH_DAY_YEAR = re.compile(rf"\b({_NAMED}) (\d{{1,2}}){_ORDINAL} (\d{{4}})\b")
+_YEAR_MONTH_DAY = re.compile(r"\b(\d{4}) (\d{1,2}) (\d{1,2})\b")
+_MONTH_YEAR = re.compile(rf"\b({_NAMED}|\d{{2}}) (\d{{4}})\b")  # not "6 2019": Resolution 6/2019
+
+
+def _month(value: str) -> int:
+    return _MONTH_NUMBERS[value] if value in _MONTH_NUMBERS else int(value)
+
+
+def _iso(year: str, month: str, day: str | None = None) -> str:
+    number = _month(month)
+    if not 1 <= number <= 12 or (day is not None and not 1 <= int(day) <= 31):
+        return f"{day or ''} {month} {year}".strip()  # not a date: left as it was
+    return f"d{year}{number:02d}{int(day):02d}" if day is not None else f"d{year}{number:02d}"
+
+
+def same_dates(key: str) -> str:
+    """A canonical form with its dates in one format ("13 april 2018", "13 04 2018" and
+    "april 13 2018" all become "d20180413"), to tell a date written another way from a new
+    date. Only for comparing two versions of a sentence: fingerprints use :func:`canonical`."""
+    if not any(char.isdigit() for char in key):
+        return key
+    key = _DAY_MONTH_YEAR.sub(lambda m: _iso(m[3], m[2], m[1]), key)
+    key = _MONTH_DAY_YEAR.sub(lambda m: _iso(m[3], m[1], m[2]), key)
+    key = _YEAR_MONTH_DAY.sub(lambda m: _iso(m[1], m[2], m[3]), key)
+    return _MONTH_YEAR.sub(lambda m: _iso(m[2], m[1]), key)
