@@ -40,6 +40,7 @@ from hrdwatch.detect.diff import (
     fault,
     new_units,
     redirected_home,
+    restatements,
     shape,
     shapes,
     units_of,
@@ -553,9 +554,10 @@ class Monitor:
         seen = self._seen(session, result.source_id, units)
         fresh = new_units(units, seen, [unit.key for unit in previous])
         current = {unit.key for unit in units}
+        gone = [unit.key for unit in previous if unit.key not in current]
         if previous and fresh:
             fresh = self._without_number_noise(fresh, previous, result.source_id)
-            fresh = without_rewordings(fresh, [unit.key for unit in previous if unit.key not in current])
+            fresh = without_rewordings(fresh, gone)
         doc.content_hash = digest
         doc.sentence_count = len(units)
         doc.fetched_at = now
@@ -600,7 +602,8 @@ class Monitor:
         )
         session.add(change)
         session.flush()
-        self._alerts(session, change, doc, page.blocks, page.title, fresh)
+        restated = restatements(fresh, previous, gone)  # recorded as changed, but old news
+        self._alerts(session, change, doc, page.blocks, page.title, [u for u in fresh if u.fingerprint not in restated])
 
     def _without_number_noise(self, fresh: list[Unit], previous: list[Unit], source_id: str) -> list[Unit]:
         """A sentence that differs from one of the previous version only in its numbers (a date

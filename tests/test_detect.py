@@ -11,6 +11,7 @@ from hrdwatch.detect.diff import (
     fault,
     new_units,
     redirected_home,
+    restatements,
     same_information,
     units_of,
     without_rewordings,
@@ -372,6 +373,59 @@ def test_a_sentence_that_lost_what_was_glued_to_it_is_not_new() -> None:
     # Words added to an old sentence are new.
     longer = units_of([Block("13 prill 2018: Kuvendi organizoi një tryezë për mekanizmin dhe miratoi projektligjin.")])
     assert new_units(longer, set(), [u.key for u in old]) == longer
+
+
+PAGE_SO_FAR = [
+    "On 13 April 2018 the Albanian Parliament hosted a roundtable on a protection mechanism for human rights defenders.",
+    "On 3 March 2019 Parliament adopted a resolution in support of human rights defenders.",
+    "On 12 May 2019 the Sub-committee for Human Rights held a consultation on the resolution.",
+    "The working group created in April 2026 is drafting the law on the mechanism.",
+]
+
+
+@pytest.mark.parametrize(
+    ("added", "restated"),
+    [
+        # Old facts in new words: every date is on the page already, and most words.
+        (
+            "In short: a roundtable on protecting human rights defenders was held in the Albanian Parliament "
+            "in April 2018, and Parliament adopted a resolution supporting defenders in March 2019.",
+            True,
+        ),
+        (
+            "Participants in the roundtable on a protection mechanism for human rights defenders, Albanian "
+            "Parliament, 13 April 2018.",
+            True,
+        ),
+        # News: a new date, "today", new words, or no date at all.
+        (
+            "On 20 November 2026 Parliament adopted the law on the protection mechanism for human rights defenders.",
+            False,
+        ),
+        (
+            "The report of the 12 May 2019 consultation on the resolution was published today by the Sub-committee.",
+            False,
+        ),
+        (
+            "The Sub-committee report promised in May 2019 was finally forwarded to the Speaker with recommendations.",
+            False,
+        ),
+        ("Parliament adopted the law on the protection mechanism for human rights defenders.", False),
+    ],
+)
+def test_restatements_are_old_facts_in_new_words(added: str, restated: bool) -> None:
+    previous = units_of([Block(text) for text in PAGE_SO_FAR])
+    fresh = units_of([Block(added)])
+    assert bool(restatements(fresh, previous, [])) is restated
+
+
+def test_an_edit_is_never_a_restatement() -> None:
+    # The sentence replaces one that left the page: an edit (drafting → dissolved), judged as such.
+    previous = units_of([Block(text) for text in PAGE_SO_FAR])
+    edited = units_of(
+        [Block("The working group created in April 2026 to draft the law on the mechanism was dissolved.")]
+    )
+    assert restatements(edited, previous, [previous[-1].key]) == set()
 
 
 @pytest.mark.parametrize(

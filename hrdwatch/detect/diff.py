@@ -225,6 +225,54 @@ def without_rewordings(fresh: Sequence[Unit], gone: Sequence[str]) -> list[Unit]
     return [unit for unit in fresh if not any(same_information(unit.key, old) for old in gone)]
 
 
+# --- restatements: old facts in new words ----------------------------------------------------
+
+_DATE_TOKEN = re.compile(r"\bd(\d{6}(?:\d{2})?)\b|\b((?:19|20)\d\d)\b")  # same_dates' d20190303, d201903; 2019
+_STEM = re.compile(r"[^\W\d_]{5,}")
+_NOW = frozenset(
+    "today tonight yesterday tomorrow currently sot sonte dje neser aktualisht aujourd hier demain actuellement".split()
+)
+RESTATED_SHARE = 0.7  # of a sentence's words that the page had already
+
+
+def _dates_of(key: str) -> list[str]:
+    return [full or year for full, year in _DATE_TOKEN.findall(key)]
+
+
+def _stems(key: str) -> set[str]:
+    return {word[:5] for word in _STEM.findall(key)}
+
+
+def restatements(fresh: Sequence[Unit], previous: Sequence[Unit], gone: Sequence[str]) -> set[int]:
+    """Fingerprints of the fresh sentences that only restate what the document already said:
+    added (not an edit of a sentence that left), dated, every date already on the page (a
+    day, a month or a year of it), no word of "now" (today, sot, aujourd'hui), and at least
+    RESTATED_SHARE of their (five or more) longer words already there ("In short: a roundtable was held in April
+    2018, and Parliament adopted a resolution in March 2019", a photo caption of the 2018
+    roundtable). A new date, new words or an edit are news."""
+    if not previous:
+        return set()
+    old = same_dates(" ".join(unit.key for unit in previous))
+    old_dates = set(_dates_of(old))
+    old_stems = _stems(old)
+    gone_stems = [_stems(key) for key in gone]
+    found: set[int] = set()
+    for unit in fresh:
+        key = same_dates(unit.key)
+        dates = _dates_of(key)
+        if not dates or not _NOW.isdisjoint(key.split()):
+            continue
+        if not all(any(known.startswith(date) or date in known for known in old_dates) for date in dates):
+            continue
+        stems = _stems(key)
+        if len(stems) < 5 or len(stems & old_stems) < RESTATED_SHARE * len(stems):
+            continue  # a short sentence is judged as it stands: one new word may be the news
+        if any(len(stems & before) >= 0.6 * len(stems) for before in gone_stems):
+            continue  # it replaces a sentence that left: an edit, judged as such
+        found.add(unit.fingerprint)
+    return found
+
+
 _DIGITS = re.compile(r"\d+")
 _MAINTENANCE = re.compile(
     r"maintenance|temporarily unavailable|temporarily down|be back soon|be right back|under construction|"
