@@ -81,6 +81,11 @@ def test_dates_in_real_sentences_are_kept() -> None:
         # Activists "who receive threats": the threat may follow the people it threatens.
         "A draft decision would create a system to shield activists who receive threats in Albania.",
         "La police a accordé des mesures de protection à une défenseure des droits des femmes de Shkodër.",
+        # Defenders said without the word.
+        "The Council of Europe will help Albania design a scheme to protect people who defend the rights of others.",
+        "Nënkomisioni miratoi rekomandime për mbrojtjen e personave që ngrenë zërin për të drejtat e të tjerëve.",
+        "En Albanie, la sécurité des personnes engagées dans la défense des droits sera confiée à un dispositif.",
+        "Avokati i Popullit kërkoi masa për sigurinë e aktivistëve mjedisorë që protestojnë në Vjosë.",
     ],
 )
 def test_relevant(text: str) -> None:
@@ -103,6 +108,9 @@ def test_relevant(text: str) -> None:
         "In Tirana, the Council of Europe said that human rights defenders play an important role in Albania.",
         # France's ombudsperson institution, not a defender.
         "En France, la Défenseure des droits demande la protection des ressortissants albanais.",
+        # The world at large, and Kosovo's Assembly (Kuvendi i Kosovës), are not Albania.
+        "The European Union renewed its worldwide programme for people who defend human rights at risk.",
+        "Kuvendi i Kosovës miratoi mekanizmin për mbrojtjen e aktivistëve të kërcënuar në Kosovë.",
     ],
 )
 def test_not_relevant(text: str) -> None:
