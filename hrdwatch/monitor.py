@@ -679,23 +679,41 @@ class Monitor:
             feed_doc.fetched_at = self.clock()
             feed_doc.etag = result.headers.get("etag")
             feed_doc.last_modified = result.headers.get("last-modified")
-            known = set(
-                session.execute(
-                    select(Document.key).where(Document.source_id == result.source_id, Document.role == "entry")
-                ).scalars()
-            )
-            fresh_entries = [entry for entry in entries if entry.key not in known]
-            if not fresh_entries:
+            known: dict[str, str | None] = {
+                key: digest
+                for key, digest in session.execute(
+                    select(Document.key, Document.content_hash).where(
+                        Document.source_id == result.source_id, Document.role == "entry"
+                    )
+                )
+            }
+            touched = False
+            for entry in entries:
+                units = units_of(entry.blocks)
+                digest = content_hash(units)
+                if entry.key in known and known[entry.key] == digest:
+                    continue
+                # A new entry; or one edited in place (same guid, new text), whose new
+                # sentences are judged like a page's.
+                self._entry(session, result, entry, units, digest, baseline=not baselined, new=entry.key not in known)
+                touched = True
+            if not touched:
                 self.summary.count(result.source_id, "unchanged")
-            for entry in fresh_entries:
-                self._entry(session, result, entry, baseline=not baselined)
 
-    def _entry(self, session: Session, result: Fetched, entry: FeedEntry, baseline: bool) -> None:
+    def _entry(
+        self,
+        session: Session,
+        result: Fetched,
+        entry: FeedEntry,
+        units: list[Unit],
+        digest: str,
+        baseline: bool,
+        new: bool,
+    ) -> None:
         doc = self._get_or_create_doc(session, result.source_id, entry.key, entry.url or result.url, "entry", baseline)
         doc.title = entry.title
         page = Page(title=entry.title, blocks=entry.blocks)
-        units = units_of(page.blocks)
         fake = Fetched(
             result.source_id, "document", entry.key, entry.url or result.url, result.status, result.headers, result.body
         )
-        self._store_version(session, doc, fake, page, units, content_hash(units), baseline, new_document=True)
+        self._store_version(session, doc, fake, page, units, digest, baseline, new_document=new)

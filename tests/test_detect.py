@@ -110,7 +110,8 @@ def test_relevant(text: str) -> None:
         "En France, la Défenseure des droits demande la protection des ressortissants albanais.",
         # The world at large, and Kosovo's Assembly (Kuvendi i Kosovës), are not Albania.
         "The European Union renewed its worldwide programme for people who defend human rights at risk.",
-        "Kuvendi i Kosovës miratoi mekanizmin për mbrojtjen e aktivistëve të kërcënuar në Kosovë.",
+        "Kuvendi i Kosovës miratoi mekanizmin për mbrojtjen e aktivistëve dhe gazetarëve të kërcënuar.",
+        "L'Assemblée du Kosovo (Kuvendi) a adopté une loi créant un mécanisme de protection des défenseurs des droits.",
     ],
 )
 def test_not_relevant(text: str) -> None:

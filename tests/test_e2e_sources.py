@@ -89,6 +89,20 @@ def test_feed_new_entries(site: Site, hrdwatch: Hrdwatch) -> None:
     assert alerts[0]["url"] == site.url("/e/b")
     assert "roundtable on protecting human rights defenders" in alerts[0]["excerpt"]
 
+    # An entry edited in place (same guid): a typo fixed is nothing new; a sentence added is.
+    roads = "New roads were opened in the north of the country."
+    site["/feed"] = feed(("c", "Roads", roads.replace("country", "countyr")), ("a", "Old", "Old news about roads."))
+    hrdwatch.run("crawl")
+    site["/feed"] = feed(("c", "Roads", roads), ("a", "Old", "Old news about roads."))
+    hrdwatch.run("crawl")
+    assert len(hrdwatch.alerts()) == 1
+    added = "The Committee also set up a working group to draft the law on protecting human rights defenders."
+    site["/feed"] = feed(("c", "Roads", f"{roads} {added}"), ("a", "Old", "Old news about roads."))
+    hrdwatch.run("crawl")
+    alerts = hrdwatch.alerts()
+    assert len(alerts) == 2
+    assert alerts[1]["url"] == site.url("/e/c") and alerts[1]["excerpt"] == added
+
 
 def test_fault_keeps_baseline_and_recovery_is_not_an_alert(site: Site, hrdwatch: Hrdwatch) -> None:
     text = [
