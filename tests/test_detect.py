@@ -188,6 +188,22 @@ def test_chrome_is_the_page_frame_not_the_content_whatever_its_class() -> None:
     assert extract_html(ARCHIVE, "http://x/", select=".search-box").blocks[0].text == "Kërko"
 
 
+PORTAL = """<html><body><div class="row"><div class="col-md-8" id="column-1"><section>
+<h1>Roundtable on a protection mechanism</h1><p>On 13 April 2018 the Parliament hosted a roundtable on
+a protection mechanism for human rights defenders, with more than 60 participants.</p>
+<p>The participants agreed that a resolution should be put before the Assembly.</p></section></div>
+<div class="col-md-4 portlet-column" id="column-2"><div class="portlet-boundary portlet-latest-news">
+<h2>Latest news</h2><ul><li><a href="/a">Albanian Parliament adopts resolution supporting human rights defenders</a></li></ul></div>
+<section class="instagram-feed" id="sb_instagram"><p>Human rights defenders are not criminals. #StandWithDefenders</p></section>
+<div class="widget_recent_entries"><a href="/b">Consultation on the follow-up of the resolution</a></div></div></div></body></html>"""
+
+
+def test_latest_news_boxes_and_social_feeds_are_chrome() -> None:
+    texts = [block.text for block in extract_html(PORTAL, "http://x/").blocks]
+    assert texts[0] == "Roundtable on a protection mechanism" and len(texts) == 3
+    assert not any("resolution supporting" in t or "criminals" in t or "follow-up" in t for t in texts)
+
+
 WEBFORMS = """<!DOCTYPE html><html><head><title>Kuvendi</title></head><body>
 <form method="post" action="./Lajme.aspx" id="aspnetForm"><div class="aspNetHidden">
 <input type="hidden" name="__VIEWSTATE" id="__VIEWSTATE" value="/wEPDwUKMTY1NDU2MTA1Mg9kFgJmD2QWAgID" /></div>

@@ -126,7 +126,8 @@ _FRAME_NAMES = re.compile(r"(?:^|[\s_-])(?:footer|header|masthead)(?:$|[\s_-])",
 _CHROME = re.compile(
     r"(?:^|[\s_-])(?<!has-)(?<!with-)(?<!without-)(?<!no-)"
     r"(?:cookie|consent|gdpr|banner|breadcrumbs?|menu|navbar|nav|navigation|sidebar|side-bar|"
-    r"social|share|sharing|related|popular|most-?read|trending|widget|advert|ads?|"
+    r"social|share|sharing|related|popular|most-?read|trending|latest|recent|widget|advert|ads?|"
+    r"instagram|facebook|twitter|tweets?|"
     r"promo|newsletter|subscribe|skip|pagination|pager|login|signin|search(?![-_]?results?)|toolbar|modal|"
     r"popup|lang|language|langs|languages|portlet-topper|carousel|ticker|tags?|tagcloud|comments?)(?:$|[\s_-])",
     re.IGNORECASE,
