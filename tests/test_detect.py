@@ -13,6 +13,7 @@ from hrdwatch.detect.diff import (
     redirected_home,
     restatements,
     same_information,
+    shape,
     units_of,
     without_rewordings,
 )
@@ -398,6 +399,35 @@ def test_a_sentence_that_lost_what_was_glued_to_it_is_not_new() -> None:
     # Words added to an old sentence are new.
     longer = units_of([Block("13 prill 2018: Kuvendi organizoi një tryezë për mekanizmin dhe miratoi projektligjin.")])
     assert new_units(longer, set(), [u.key for u in old]) == longer
+
+
+def test_a_split_sentence_is_not_new_for_its_pronoun_nor_a_short_session_id_for_its_letters() -> None:
+    old = units_of(
+        [Block("La sous-commission a consulté les associations et a décidé de préparer un rapport pour la commission.")]
+    )
+    split = units_of(
+        [
+            Block(
+                "La sous-commission a consulté les associations. Elle a décidé de préparer un rapport pour la commission."
+            )
+        ]
+    )
+    assert new_units(split, set(), [u.key for u in old]) == []
+    # A subject that is not a pronoun is news: who decided.
+    other = units_of([Block("Le Parlement a décidé de préparer un rapport pour la commission.")])
+    assert new_units(other, set(), [u.key for u in old]) == other
+    line = "Rrjeti për Mbrojtësit e të Drejtave · ID e sesionit: {}"
+    assert shape(canonical(line.format("d40b77"))) == shape(canonical(line.format("a13c9f")))
+
+
+def test_text_after_an_early_end_of_document_is_read() -> None:
+    # A CMS fragment that closes the document early: browsers show what follows, and so must we.
+    for html in (
+        "<html><body><p>Hyrja e lajmit për Kuvendin.</p></html><p>Raporti do t'i dërgohet Komisionit më 10 dhjetor.</p>",
+        "<html><body><p>Hyrja e lajmit për Kuvendin.</p></body><p>Raporti do t'i dërgohet Komisionit më 10 dhjetor.</p>",
+    ):
+        texts = [block.text for block in extract_html(html, "http://x/").blocks]
+        assert texts == ["Hyrja e lajmit për Kuvendin.", "Raporti do t'i dërgohet Komisionit më 10 dhjetor."]
 
 
 PAGE_SO_FAR = [

@@ -137,26 +137,38 @@ def decode_prints(data: bytes | None) -> dict[bytes, tuple[int, ...]]:
 
 
 def shape(key: str) -> str:
-    """A canonical form with every number masked: what a date stamp or counter keeps."""
-    return _DIGITS.sub("#", key)
+    """A canonical form with every number, and every word holding a digit, masked: what a
+    date stamp, a counter or a short session id ("ID e sesionit: d40b77") keeps."""
+    return _WITH_DIGITS.sub("#", key)
 
 
 def shapes(units: Iterable[Unit]) -> set[str]:
     return {shape(unit.key) for unit in units}
 
 
+# A sentence split in two starts its second half with a pronoun: "…and decided to prepare a
+# report" → "… . It decided to prepare a report".
+_PRONOUNS = frozenset("it they he she this these elle il ils elles ajo ai ata ato kjo ky".split())
+
+
+def _without_pronoun(key: str) -> str:
+    first, _, rest = key.partition(" ")
+    return rest if first in _PRONOUNS and rest else key
+
+
 def new_units(units: Sequence[Unit], seen: Container[int], previous: Sequence[str] = ()) -> list[Unit]:
     """Units never seen for this source. A unit whose words all stand, in that order, in a
     sentence of the previous version is not new either: the start of a sentence (a page cut
-    off mid-sentence), or a sentence that a menu or heading was glued to before the site's
-    markup changed ("Kronologji 13 prill 2018: Kuvendi …" → "13 prill 2018: Kuvendi …")."""
+    off mid-sentence), a sentence that a menu or heading was glued to before the site's
+    markup changed ("Kronologji 13 prill 2018: Kuvendi …" → "13 prill 2018: Kuvendi …"), or
+    the second half of a sentence split in two, but for its pronoun ("Elle a décidé …")."""
     fresh: list[Unit] = []
     taken: set[int] = set()
     wrapped = [f" {old} " for old in previous]
     for unit in units:
         if unit.fingerprint in seen or unit.fingerprint in taken:
             continue
-        if len(unit.key) >= 20 and any(f" {unit.key} " in old for old in wrapped):
+        if len(unit.key) >= 20 and any(f" {_without_pronoun(unit.key)} " in old for old in wrapped):
             continue
         taken.add(unit.fingerprint)
         fresh.append(unit)
@@ -273,7 +285,7 @@ def restatements(fresh: Sequence[Unit], previous: Sequence[Unit], gone: Sequence
     return found
 
 
-_DIGITS = re.compile(r"\d+")
+_WITH_DIGITS = re.compile(r"\w*\d\w*")
 _MAINTENANCE = re.compile(
     r"maintenance|temporarily unavailable|temporarily down|be back soon|be right back|under construction|"
     r"service unavailable|site is down|mirembajtje|perkohesisht jashte|nuk eshte i disponueshem|"

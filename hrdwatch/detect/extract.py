@@ -251,12 +251,19 @@ def css(root: etree._Element, selector: str) -> list[etree._Element]:
     return list(CSSSelector(selector, translator="html")(root))
 
 
+# libxml2 stops reading at </html> and puts what follows </body> outside the body; browsers
+# carry on. CMS templates that close the document early (an included fragment with its own
+# </body></html>) still show the rest of the page: the parser closes both at the end anyway.
+_DOCUMENT_END = re.compile(rb"</(?:body|html)\s*>", re.IGNORECASE)
+
+
 def parse_html(text: str, utf8: bytes | None = None) -> etree._Element:
     """The element tree of a page's text; ``utf8``: the same text as UTF-8 bytes, when at hand."""
     if not text.strip():
         raise ExtractionError("empty page")
+    data = _DOCUMENT_END.sub(b"", utf8 if utf8 is not None else text.encode("utf-8", "replace"))
     try:
-        root = etree.fromstring(utf8 if utf8 is not None else text.encode("utf-8", "replace"), _PARSER)
+        root = etree.fromstring(data, _PARSER)
     except (etree.ParserError, ValueError) as exc:
         raise ExtractionError(f"cannot parse HTML: {exc}") from exc
     if root is None:
