@@ -259,9 +259,9 @@ def restatements(fresh: Sequence[Unit], previous: Sequence[Unit], gone: Sequence
     """Fingerprints of the fresh sentences that only restate what the document already said:
     added (not an edit of a sentence that left), dated, every date already on the page (a
     day, a month or a year of it), no word of "now" (today, sot, aujourd'hui), and at least
-    RESTATED_SHARE of their (five or more) longer words already there ("In short: a roundtable was held in April
-    2018, and Parliament adopted a resolution in March 2019", a photo caption of the 2018
-    roundtable). A new date, new words or an edit are news."""
+    RESTATED_SHARE of their longer words (five or more of them) already there: "In short: a
+    roundtable was held in April 2018, and Parliament adopted a resolution in March 2019", a
+    photo caption of the 2018 roundtable. A new date, new words or an edit are news."""
     if not previous:
         return set()
     old = same_dates(" ".join(unit.key for unit in previous))
@@ -301,8 +301,6 @@ _NOT_FOUND = re.compile(
 
 # The path of a site's home page: "/", a language root ("/sq/", "/en-gb/"), an index page.
 _HOME = re.compile(r"/?(?:[a-z]{2}(?:[-_][a-z]{2})?/?)?(?:(?:index|default|home)(?:\.\w+)?)?", re.IGNORECASE)
-
-
 _LANGUAGE_KEYS = frozenset({"lang", "language", "locale", "l", "hl"})
 
 
