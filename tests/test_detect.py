@@ -381,6 +381,7 @@ def test_dates_in_any_format_become_one() -> None:
         "13/04/2018",
         "2018-04-13",
         "13 prill 2018",
+        "13 prillit 2018",
         "13 avril 2018",
     ]
     keys = {same_dates(canonical(f"The roundtable on defenders took place on {form} in Tirana.")) for form in forms}

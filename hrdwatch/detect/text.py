@@ -204,6 +204,8 @@ _MONTH_NUMBERS = {
         "january february march april may june july august september october november december",
         "jan feb mar apr may jun jul aug sep oct nov dec",
         "janar shkurt mars prill maj qershor korrik gusht shtator tetor nentor dhjetor",
+        # Albanian months after a day are often in the genitive: "13 prillit 2018"
+        "janarit shkurtit marsit prillit majit qershorit korrikut gushtit shtatorit tetorit nentorit dhjetorit",
         "janvier fevrier mars avril mai juin juillet aout septembre octobre novembre decembre",
     )
     for number, name in enumerate(names.split(), start=1)
