@@ -500,6 +500,39 @@ def test_a_page_redirected_to_the_home_page_is_told(asked: str, landed: str, hom
     assert redirected_home(asked, landed) is home
 
 
+def test_a_paragraph_about_another_country_is_about_it_in_every_sentence() -> None:
+    # The second sentence is relevant on its own, but its paragraph is about North Macedonia.
+    blocks = [
+        Block(
+            "In North Macedonia, the Assembly created a unit for the protection of HRDs at the Ombudsman. "
+            "Rights defenders who face threats can now ask it to request protective measures from the police.",
+            "p",
+        )
+    ]
+    assert score(TOPIC, units_of(blocks)[1].text).relevant
+    assert judge(blocks, "Albania and the region", units_of(blocks), {"hrd-mechanism": TOPIC}) == []
+
+
+def test_a_heading_is_not_completed_by_the_page_title() -> None:
+    blocks = [Block("Kronologjia e përpjekjeve për mekanizmin", "h")]
+    title = "Mbrojtësit e të drejtave të njeriut në Shqipëri"
+    assert judge(blocks, title, units_of(blocks), {"hrd-mechanism": TOPIC}) == []
+    # The same words in a paragraph are completed by the title, as any sentence is.
+    paragraph = [Block("Kuvendi shqyrtoi sot projektligjin për mekanizmin e mbrojtjes.", "p")]
+    assert judge(paragraph, title, units_of(paragraph), {"hrd-mechanism": TOPIC}) != []
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "The working group of the People's Advocate on human rights defenders met for the first time.",
+        "Une consultation publique sur l'avant-projet de loi relatif aux défenseur·e·s s'ouvre en Albanie.",
+    ],
+)
+def test_working_groups_and_the_inclusive_french_spelling_are_topic_words(text: str) -> None:
+    assert score(TOPIC, text).relevant, score(TOPIC, text)
+
+
 html_text = st.text(alphabet=st.characters(codec="utf-8", exclude_categories=("Cs",)), max_size=300)
 
 
