@@ -39,7 +39,6 @@ from hrdwatch.detect.diff import (
     encode_prints,
     fault,
     new_units,
-    redirected_home,
     restatements,
     shape,
     shapes,
@@ -436,10 +435,7 @@ class Monitor:
                 title=page.title or known.title,
             )
             return
-        if redirected_home(result.key, result.url):
-            problem: str | None = f"redirected to the site's home page ({result.url}): moved or deleted"
-        else:
-            problem = fault(page, len(fingerprints), known.sentence_count if known else None)
+        problem = fault(page, len(fingerprints), known.sentence_count if known else None, result.key, result.url)
         with self.db.transaction() as session:
             doc = self._doc_for(session, result, known)
             if problem is not None and not self._accept_shrunk(doc, problem, digest):
@@ -554,7 +550,8 @@ class Monitor:
         seen = self._seen(session, result.source_id, units)
         fresh = new_units(units, seen, [unit.key for unit in previous])
         current = {unit.key for unit in units}
-        gone = [unit.key for unit in previous if unit.key not in current]
+        left = [unit for unit in previous if unit.key not in current]  # sentences the page lost
+        gone = [unit.key for unit in left]
         if previous and fresh:
             fresh = self._without_number_noise(fresh, previous, result.source_id)
             fresh = without_rewordings(fresh, gone)
@@ -588,7 +585,7 @@ class Monitor:
                 self.summary.count(result.source_id, "unchanged")
             return
         self.summary.count(result.source_id, "changed")
-        removed = list(dict.fromkeys(unit.text for unit in previous if unit.key not in current))
+        removed = list(dict.fromkeys(unit.text for unit in left))
         change = Change(
             source_id=result.source_id,
             document_id=doc.id,

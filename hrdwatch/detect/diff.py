@@ -262,18 +262,22 @@ def restatements(fresh: Sequence[Unit], previous: Sequence[Unit], gone: Sequence
     RESTATED_SHARE of their longer words (five or more of them) already there: "In short: a
     roundtable was held in April 2018, and Parliament adopted a resolution in March 2019", a
     photo caption of the 2018 roundtable. A new date, new words or an edit are news."""
-    if not previous:
+    # Only dated sentences without a word of "now" can be restatements: the page's old text
+    # is read only when there is one.
+    dated: list[tuple[Unit, str, list[str]]] = []
+    for unit in fresh:
+        key = same_dates(unit.key)
+        dates = _dates_of(key)
+        if dates and _NOW.isdisjoint(key.split()):
+            dated.append((unit, key, dates))
+    if not previous or not dated:
         return set()
     old = same_dates(" ".join(unit.key for unit in previous))
     old_dates = set(_dates_of(old))
     old_stems = _stems(old)
     gone_stems = [_stems(key) for key in gone]
     found: set[int] = set()
-    for unit in fresh:
-        key = same_dates(unit.key)
-        dates = _dates_of(key)
-        if not dates or not _NOW.isdisjoint(key.split()):
-            continue
+    for unit, key, dates in dated:
         if not all(any(known.startswith(date) or date in known for known in old_dates) for date in dates):
             continue
         stems = _stems(key)
@@ -317,8 +321,11 @@ def redirected_home(asked: str, landed: str) -> bool:
     return inner and home
 
 
-def fault(page: Page, sentence_count: int, previous_count: int | None) -> str | None:
-    """Why this version must not be trusted as the document's content, or None if it is sound."""
+def fault(page: Page, sentence_count: int, previous_count: int | None, asked: str = "", landed: str = "") -> str | None:
+    """Why this version must not be trusted as the document's content, or None if it is sound.
+    ``asked``, ``landed``: the URL requested and the one the redirects ended on."""
+    if asked and landed and redirected_home(asked, landed):
+        return f"redirected to the site's home page ({landed}): moved or deleted"
     # Only "fewer than 3" and "fewer than 150" matter: the words of a prefix never outnumber
     # those of the whole, so the start of a long page is enough.
     words = content_words(page.text[:4000])

@@ -115,12 +115,14 @@ def sentences(text: str) -> list[str]:
 
 # --- noise masking and fingerprints ----------------------------------------------------
 
-_MONTHS = (
-    "january february march april may june july august september october november december "
-    "jan feb mar apr jun jul aug sep sept oct nov dec "
-    "janar shkurt mars prill maj qershor korrik gusht shtator tetor nentor dhjetor "
-    "janvier fevrier mars avril mai juin juillet aout septembre octobre novembre decembre"
+# Month names in order, a language (or the abbreviations) each: canonical forms and dates.
+_MONTH_NAMES = (
+    "january february march april may june july august september october november december",
+    "jan feb mar apr may jun jul aug sep oct nov dec",
+    "janar shkurt mars prill maj qershor korrik gusht shtator tetor nentor dhjetor",
+    "janvier fevrier mars avril mai juin juillet aout septembre octobre novembre decembre",
 )
+_MONTHS = " ".join(_MONTH_NAMES) + " sept"
 _WEEKDAYS = (
     "monday tuesday wednesday thursday friday saturday sunday mon tue wed thu fri sat sun "
     "e hene e marte e merkure e enjte e premte e shtune e diel hene marte merkure enjte premte shtune diel "
@@ -198,17 +200,13 @@ def content_words(text: str) -> int:
 
 # --- the same date written another way ---------------------------------------------------
 
+# Albanian months after a day are often in the genitive: "13 prillit 2018". Only for dates:
+# canonical forms keep the month names they were fingerprinted with.
+_GENITIVE_MONTHS = (
+    "janarit shkurtit marsit prillit majit qershorit korrikut gushtit shtatorit tetorit nentorit dhjetorit"
+)
 _MONTH_NUMBERS = {
-    name: number
-    for names in (
-        "january february march april may june july august september october november december",
-        "jan feb mar apr may jun jul aug sep oct nov dec",
-        "janar shkurt mars prill maj qershor korrik gusht shtator tetor nentor dhjetor",
-        # Albanian months after a day are often in the genitive: "13 prillit 2018"
-        "janarit shkurtit marsit prillit majit qershorit korrikut gushtit shtatorit tetorit nentorit dhjetorit",
-        "janvier fevrier mars avril mai juin juillet aout septembre octobre novembre decembre",
-    )
-    for number, name in enumerate(names.split(), start=1)
+    name: number for names in (*_MONTH_NAMES, _GENITIVE_MONTHS) for number, name in enumerate(names.split(), start=1)
 } | {"sept": 9}
 _NAMED = "|".join(sorted(_MONTH_NUMBERS, key=len, reverse=True))
 _ORDINAL = r"(?:st|nd|rd|th|er)?"
