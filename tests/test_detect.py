@@ -25,6 +25,7 @@ from hrdwatch.detect.extract import (
     extract_feed,
     extract_html,
     extract_html_body,
+    html_to_text,
 )
 from hrdwatch.detect.judge import judge
 from hrdwatch.detect.relevance import builtin_topics, compile_topics, score
@@ -430,6 +431,20 @@ def test_text_after_an_early_end_of_document_is_read() -> None:
         texts = [block.text for block in extract_html(html, "http://x/").blocks]
         assert texts == ["Hyrja e lajmit për Kuvendin.", "Raporti do t'i dërgohet Komisionit më 10 dhjetor."]
 
+
+
+def test_deeply_nested_markup_does_not_hide_the_page() -> None:
+    # Page builders nest wrappers deep; libxml2 drops everything after 256 levels unless told
+    # otherwise, and a deep widget in a sidebar then emptied the whole page.
+    widget = "<div>" * 400 + "<span>w</span>" + "</div>" * 400
+    news = "<p>Komisioni miratoi projektligjin për mekanizmin e mbrojtjes së mbrojtësve.</p>"
+    for html in (
+        f"<html><body><aside>{widget}</aside><main>{news}</main></body></html>",
+        "<html><body>" + "<div>" * 1500 + news + "</div>" * 1500 + "</body></html>",
+    ):
+        texts = [block.text for block in extract_html(html, "http://x/").blocks]
+        assert texts == ["Komisioni miratoi projektligjin për mekanizmin e mbrojtjes së mbrojtësve."]
+    assert html_to_text("<div>" * 1500 + news + "</div>" * 1500) == texts[0]  # a feed entry's summary
 
 PAGE_SO_FAR = [
     "On 13 April 2018 the Albanian Parliament hosted a roundtable on a protection mechanism for human rights defenders.",

@@ -237,7 +237,11 @@ def _scoped(element: etree._Element) -> bool:
 # It reads UTF-8 bytes: lxml refuses a str that starts with an XML declaration naming an
 # encoding (an XHTML page's ``<?xml version="1.0" encoding="…"?>``), and a body that is
 # UTF-8 is parsed as it came (about 15% faster than parsing the decoded str).
-_PARSER = etree.HTMLParser(encoding="utf-8")
+# huge_tree: libxml2 otherwise stops building the tree at 256 levels of nesting, and one deep
+# widget of a page builder left the whole page empty. (Its other limit, 10 MB text nodes, is
+# about the download size limit anyway.) Past 2048 levels a page still comes out empty, which
+# is recorded as a fault, never as new text.
+_PARSER = etree.HTMLParser(encoding="utf-8", huge_tree=True)
 _STRING = etree.XPath("string()", smart_strings=False)  # what HtmlElement.text_content() returns
 
 
@@ -492,12 +496,15 @@ def extract_html_body(
     return extract_html(text, base_url, select, exclude, with_links, utf8=body if utf8 else None)
 
 
+_FRAGMENT_PARSER = lxml.html.HTMLParser(huge_tree=True)  # see _PARSER
+
+
 def html_to_text(fragment: str) -> str:
     """Plain text of an HTML fragment (a feed summary)."""
     if "<" not in fragment:
         return clean(fragment)
     try:
-        root = lxml.html.fragment_fromstring(fragment, create_parent="div")
+        root = lxml.html.fragment_fromstring(fragment, create_parent="div", parser=_FRAGMENT_PARSER)
     except (etree.ParserError, ValueError):
         return clean(re.sub(r"<[^>]+>", " ", fragment))
     for bad in root.xpath("//script|//style"):
