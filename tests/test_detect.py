@@ -432,7 +432,6 @@ def test_text_after_an_early_end_of_document_is_read() -> None:
         assert texts == ["Hyrja e lajmit për Kuvendin.", "Raporti do t'i dërgohet Komisionit më 10 dhjetor."]
 
 
-
 def test_deeply_nested_markup_does_not_hide_the_page() -> None:
     # Page builders nest wrappers deep; libxml2 drops everything after 256 levels unless told
     # otherwise, and a deep widget in a sidebar then emptied the whole page.
@@ -445,6 +444,7 @@ def test_deeply_nested_markup_does_not_hide_the_page() -> None:
         texts = [block.text for block in extract_html(html, "http://x/").blocks]
         assert texts == ["Komisioni miratoi projektligjin për mekanizmin e mbrojtjes së mbrojtësve."]
     assert html_to_text("<div>" * 1500 + news + "</div>" * 1500) == texts[0]  # a feed entry's summary
+
 
 PAGE_SO_FAR = [
     "On 13 April 2018 the Albanian Parliament hosted a roundtable on a protection mechanism for human rights defenders.",
