@@ -262,6 +262,16 @@ XHTML = """<?xml version="1.0" encoding="{encoding}"?>
 <p><a href="/lajme/1">Lajmi i plotë</a></p></body></html>"""
 
 
+@pytest.mark.parametrize(
+    ("encoding", "content_type"),
+    [("utf-16", "text/html"), ("utf-16-le", "text/html; charset=UTF-16"), ("utf-16-be", "text/html; charset=utf-16")],
+)
+def test_utf16_pages_are_read_not_taken_for_binary(encoding: str, content_type: str) -> None:
+    text = "Mbrojtësit e të drejtave të njeriut kërkojnë një mekanizëm mbrojtjeje."
+    body = f'<html><head><meta charset="utf-16"></head><body><p>{text}</p></body></html>'.encode(encoding)
+    assert [block.text for block in extract_document(body, content_type, "http://x/").blocks] == [text]
+
+
 @pytest.mark.parametrize("encoding", ["UTF-8", "windows-1250", "ISO-8859-2"])
 def test_xhtml_with_an_xml_declaration_is_read(encoding: str) -> None:
     # An XHTML page may open with <?xml … encoding="…"?>; lxml refuses such a declaration in a str.

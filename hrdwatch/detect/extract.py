@@ -77,6 +77,9 @@ def _decode(body: bytes, content_type: str | None) -> tuple[str, bool]:
     """:func:`decode`'s text, and whether it is the body read as UTF-8."""
     if not body:
         return "", False
+    wide = _utf16(body, content_type)
+    if wide is not None:
+        return wide, False
     if body[:4096].count(b"\x00") > 8:
         raise ExtractionError("binary content (NUL bytes), not a text page")
     utf8 = True
@@ -104,6 +107,25 @@ def _decode(body: bytes, content_type: str | None) -> tuple[str, bool]:
     if sample and _BINARY_CHARS.search(sample) and len(_BINARY_CHARS.findall(sample)) / len(sample) > 0.05:
         raise ExtractionError("binary content served as text, not a readable page")
     return text, utf8
+
+
+def _utf16(body: bytes, content_type: str | None) -> str | None:
+    """The text of a UTF-16 page (a byte-order mark, or the charset the server declares), else
+    None. Its NUL bytes would otherwise make it look binary."""
+    declared = charset_of(content_type) or ""
+    if body[:2] in (b"\xff\xfe", b"\xfe\xff"):
+        codec = "utf-16"  # the mark says which order, and is dropped
+    elif declared in ("utf-16le", "utf-16be"):
+        codec = declared
+    elif declared == "utf-16":  # no mark: mostly ASCII markup tells the order by where its NULs are
+        sample = body[:4096]
+        codec = "utf-16le" if sample[1::2].count(0) >= sample[0::2].count(0) else "utf-16be"
+    else:
+        return None
+    try:
+        return body.decode(codec)
+    except UnicodeDecodeError:
+        return None
 
 
 # --- HTML ------------------------------------------------------------------------------
