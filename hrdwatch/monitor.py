@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Container, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -549,6 +549,8 @@ class Monitor:
             previous = units_of([Block(text) for text in blocks or []], memo)
         seen = self._seen(session, result.source_id, units)
         fresh = new_units(units, seen, [unit.key for unit in previous])
+        unseen = {unit.fingerprint for unit in fresh}
+        kept = {unit.block for unit in units if unit.fingerprint not in unseen}  # blocks already there
         current = {unit.key for unit in units}
         left = [unit for unit in previous if unit.key not in current]  # sentences the page lost
         gone = [unit.key for unit in left]
@@ -600,7 +602,9 @@ class Monitor:
         session.add(change)
         session.flush()
         restated = restatements(fresh, previous, gone)  # recorded as changed, but old news
-        self._alerts(session, change, doc, page.blocks, page.title, [u for u in fresh if u.fingerprint not in restated])
+        self._alerts(
+            session, change, doc, page.blocks, page.title, [u for u in fresh if u.fingerprint not in restated], kept
+        )
 
     def _without_number_noise(self, fresh: list[Unit], previous: list[Unit], source_id: str) -> list[Unit]:
         """A sentence that differs from one of the previous version only in its numbers (a date
@@ -614,10 +618,22 @@ class Monitor:
         ]
 
     def _alerts(
-        self, session: Session, change: Change, doc: Document, blocks: Iterable, title: str, fresh: list[Unit]
+        self,
+        session: Session,
+        change: Change,
+        doc: Document,
+        blocks: Iterable,
+        title: str,
+        fresh: list[Unit],
+        kept: Container[int] = frozenset(),
     ) -> None:
         findings = judge(
-            list(blocks), title, fresh, self.topics[change.source_id], document_level=change.kind == "new-document"
+            list(blocks),
+            title,
+            fresh,
+            self.topics[change.source_id],
+            document_level=change.kind == "new-document",
+            kept=kept,
         )
         for finding in findings:
             alert = Alert(

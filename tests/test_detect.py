@@ -88,6 +88,9 @@ def test_dates_in_real_sentences_are_kept() -> None:
         "Nënkomisioni miratoi rekomandime për mbrojtjen e personave që ngrenë zërin për të drejtat e të tjerëve.",
         "En Albanie, la sécurité des personnes engagées dans la défense des droits sera confiée à un dispositif.",
         "Avokati i Popullit kërkoi masa për sigurinë e aktivistëve mjedisorë që protestojnë në Vjosë.",
+        # A memorandum of understanding is how institutions set up referral and protection.
+        "The MoU between the Ombudsperson and the Bar gives human rights defenders a referral channel.",
+        "Memorandumi i Avokatit të Popullit me OJF-të u hap rrugë mbrojtësve të të drejtave të njeriut.",
     ],
 )
 def test_relevant(text: str) -> None:
@@ -316,6 +319,25 @@ def test_judge_uses_paragraph_context() -> None:
     findings = judge(blocks, "Title", fresh, {"hrd-mechanism": TOPIC})
     assert len(findings) == 1
     assert findings[0].excerpt == "The draft law was adopted today."
+
+
+def test_a_dated_sentence_added_to_a_relevant_paragraph_is_judged_with_it() -> None:
+    # A postponed deadline, a new signatory: the sentence names nothing of the topic itself,
+    # but it changes a paragraph that is about it. Only a paragraph that was already there,
+    # and only a sentence that states a fact with a date or number.
+    paragraph = (
+        "The Sub-committee invites contributions to its report on human rights defenders and their protection. {}"
+    )
+    for added, alerts in (
+        ("The deadline was postponed to 15 June 2027 at the request of civil society.", True),
+        ("The deadline was postponed at the request of civil society.", False),
+    ):
+        blocks = [Block(paragraph.format(added))]
+        units = units_of(blocks)
+        fresh = [u for u in units if u.text == added]
+        topics = {"hrd-mechanism": TOPIC}
+        assert bool(judge(blocks, "Calls", fresh, topics, kept={0})) == alerts, added
+        assert judge(blocks, "Calls", fresh, topics) == []  # a new paragraph is judged as it stands
 
 
 def test_context_does_not_complete_a_sentence_whose_paragraph_is_about_another_country() -> None:

@@ -7,7 +7,8 @@ paragraph, section heading and document title, so that context written earlier c
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import re
+from collections.abc import Container, Mapping, Sequence
 from dataclasses import dataclass
 
 from hrdwatch.detect.diff import Unit
@@ -15,6 +16,7 @@ from hrdwatch.detect.extract import Block
 from hrdwatch.detect.relevance import Score, Topic, about_elsewhere, names_lookalike, score
 
 EXCERPT_LIMIT = 2000
+_FACT = re.compile(r"\d")
 
 
 @dataclass(frozen=True)
@@ -32,19 +34,26 @@ def judge(
     fresh: Sequence[Unit],
     topics: Mapping[str, Topic],
     document_level: bool = False,
+    kept: Container[int] = frozenset(),
 ) -> list[Finding]:
     """Findings for a document's new sentences. ``document_level``: the whole document is new
-    (a listing's new article, a feed entry), so what it says elsewhere counts too."""
+    (a listing's new article, a feed entry), so what it says elsewhere counts too. ``kept``:
+    the blocks that were there before (they hold a sentence seen before)."""
     findings: list[Finding] = []
     for topic in topics.values():
-        finding = _judge_topic(blocks, title, fresh, topic, document_level)
+        finding = _judge_topic(blocks, title, fresh, topic, document_level, kept)
         if finding is not None:
             findings.append(finding)
     return findings
 
 
 def _judge_topic(
-    blocks: Sequence[Block], title: str, fresh: Sequence[Unit], topic: Topic, document_level: bool
+    blocks: Sequence[Block],
+    title: str,
+    fresh: Sequence[Unit],
+    topic: Topic,
+    document_level: bool,
+    kept: Container[int],
 ) -> Finding | None:
     relevant: dict[int, list[Score]] = {}
     carriers: list[str] = []
@@ -68,7 +77,8 @@ def _judge_topic(
             # Context may complete a sentence that touches the topic, but not one that is
             # explicitly about a look-alike ("the new data-protection mechanism…"), nor a
             # heading: a section's title that does not carry the topic alone is no news.
-            if result.score < 1.0 or names_lookalike(topic, unit.text) or block.kind == "h":
+            touches = result.score >= 1.0 or (unit.block in kept and _FACT.search(unit.text) is not None)
+            if not touches or names_lookalike(topic, unit.text) or block.kind == "h":
                 continue
             context = " \n ".join(part for part in (block.text, block.heading, title) if part and part != unit.text)
             result = score(topic, unit.text, context=context, document=document)
