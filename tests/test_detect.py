@@ -340,6 +340,13 @@ def test_a_dated_sentence_added_to_a_relevant_paragraph_is_judged_with_it() -> N
         assert judge(blocks, "Calls", fresh, topics) == []  # a new paragraph is judged as it stands
 
 
+def test_context_does_not_complete_a_label() -> None:
+    # A category name left alone by a redesign ("Posted in Declarations on …" → "Declarations").
+    blocks = [Block("Deklarata"), Block("Avokati i Popullit kërkon mekanizëm për mbrojtësit e të drejtave.")]
+    fresh = units_of(blocks[:1])
+    assert judge(blocks, "Mbrojtësit e të drejtave të njeriut", fresh, {"hrd-mechanism": TOPIC}) == []
+
+
 def test_context_does_not_complete_a_sentence_whose_paragraph_is_about_another_country() -> None:
     blocks = [
         Block(
@@ -398,6 +405,43 @@ def test_context_does_not_complete_a_sentence_whose_paragraph_is_about_another_c
             False,
         ),
         ("The working group met on 13.04.2026 in Tirana.", "The working group met on 14.04.2026 in Tirana.", False),
+        # The same words in another order or voice; not when a number, a count, a negation or
+        # a plan changes, nor when a word is replaced.
+        (
+            "In February 2027 the Committee on Legal Issues approved in principle the draft law on defenders.",
+            "The draft law on defenders was approved in principle by the Committee on Legal Issues in February 2027.",
+            True,
+        ),
+        (
+            "Avokati i Popullit caktoi një këshilltare të lartë si pikë kontakti për mbrojtësit.",
+            "Një këshilltare e lartë u caktua nga Avokati i Popullit si pikë kontakti për mbrojtësit.",
+            True,
+        ),
+        (
+            "The project is worth €120,000 for the focal point.",
+            "The project is worth EUR 120 000 for the focal point.",
+            True,
+        ),
+        (
+            "The Committee will approve the draft law on defenders.",
+            "The Committee approved the draft law on defenders.",
+            False,
+        ),
+        (
+            "The Committee approved the draft law on defenders.",
+            "The Committee did not approve the draft law on defenders.",
+            False,
+        ),
+        (
+            "Four organisations signed the memorandum on defenders.",
+            "Five organisations signed the memorandum on defenders.",
+            False,
+        ),
+        (
+            "The Committee discussed the draft law on defenders.",
+            "The Committee adopted the draft law on defenders.",
+            False,
+        ),
     ],
 )
 def test_same_information_is_a_typo_or_date_format_away_not_a_word(old: str, new: str, same: bool) -> None:
@@ -514,6 +558,11 @@ PAGE_SO_FAR = [
             False,
         ),
         ("Parliament adopted the law on the protection mechanism for human rights defenders.", False),
+        # Undated, but every word stands in one sentence of the page: a "key points" item.
+        ("Parliament adopted a resolution in support of human rights defenders.", True),
+        # A plan of the page fulfilled in the same words is news.
+        ("The working group is drafting the law on the mechanism.", True),
+        ("The working group drafted the law on the mechanism.", False),
     ],
 )
 def test_restatements_are_old_facts_in_new_words(added: str, restated: bool) -> None:

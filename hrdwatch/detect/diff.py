@@ -209,9 +209,10 @@ def _typo(a: str, b: str) -> bool:
 def same_information(key: str, other: str) -> bool:
     """Do two canonical sentences say the same thing in the same words: up to the way their
     dates are written (13 April 2018 / 13.04.2018), a word split or joined ("round table"),
-    and at most two typos fixed? A word added, dropped or changed is a change."""
+    at most two typos fixed, or the same words in another order (:func:`_reordered`)? A word
+    added, dropped or changed is a change."""
     words, others = same_dates(key).split(), same_dates(other).split()
-    if words == others:
+    if words == others or _reordered(words, others):
         return True
     if abs(len(words) - len(others)) > 2 or len(set(words) & set(others)) < 0.6 * max(len(words), len(others)):
         return False
@@ -229,6 +230,40 @@ def same_information(key: str, other: str) -> bool:
     return typos <= 2
 
 
+# What a sentence says beyond its longer words: its numbers and dates, counts and ranks
+# written as words, negation, and whether it speaks of a plan or an expectation.
+_MEANING_WORDS = frozenset(
+    """
+    not no never none nor without nuk s jo asnje kurre pa ne pas non jamais aucun aucune sans ni
+    one two three four five six seven eight nine ten first second third once twice
+    nje dy tre kater pese gjashte shtate tete nente dhjete pare dyte trete
+    un une deux trois quatre cinq sept huit neuf dix premier premiere deuxieme troisieme
+    will shall would may might could should do sera seront devrait pourrait
+""".split()
+)
+_LONG_WORD = re.compile(r"^[^\W\d_]{5,}$")
+
+
+def _reordered(words: list[str], others: list[str]) -> bool:
+    """The same sentence in another order or voice ("The Committee approved the draft law in
+    February 2027" / "The draft law was approved by the Committee in February 2027"): the
+    same longer words (their first four letters, which take in Albanian and French endings,
+    "caktoi"/"caktua"), four or more of them, and exactly the same numbers, dates, counts,
+    negations and words of a plan or a possibility. Short connecting words may change."""
+
+    def meaning(sentence: list[str]) -> tuple[frozenset[str], list[str]]:
+        stems = frozenset(word[:4] for word in sentence if _LONG_WORD.match(word) and word not in _MEANING_WORDS)
+        kept = sorted(word for word in sentence if word in _MEANING_WORDS or any(c.isdigit() for c in word))
+        return stems, kept
+
+    stems, kept = meaning(words)
+    return (
+        len(stems) >= 4
+        and (stems, kept) == meaning(others)
+        and (_PLANNED.search(" ".join(words)) is None) == (_PLANNED.search(" ".join(others)) is None)
+    )
+
+
 def without_rewordings(fresh: Sequence[Unit], gone: Sequence[str]) -> list[Unit]:
     """The fresh units that are not a sentence which left the document, only reworded in a
     way that adds nothing (:func:`same_information`): a typo fixed, a date reformatted."""
@@ -240,11 +275,22 @@ def without_rewordings(fresh: Sequence[Unit], gone: Sequence[str]) -> list[Unit]
 # --- restatements: old facts in new words ----------------------------------------------------
 
 _DATE_TOKEN = re.compile(r"\bd(\d{6}(?:\d{2})?)\b|\b((?:19|20)\d\d)\b")  # same_dates' d20190303, d201903; 2019
+_NUMBER_TOKEN = re.compile(r"\b\d+\b")
 _STEM = re.compile(r"[^\W\d_]{5,}")
+# Words that make a sentence news whatever else it repeats: "now", "update".
 _NOW = frozenset(
-    "today tonight yesterday tomorrow currently sot sonte dje neser aktualisht aujourd hier demain actuellement".split()
+    "now today tonight yesterday tomorrow currently update updated tani sot sonte dje neser aktualisht "
+    "perditesim perditesuar aujourd hier demain actuellement desormais maintenant".split()
 )
-RESTATED_SHARE = 0.7  # of a sentence's words that the page had already
+# The words of a plan, an expectation or work under way: a later sentence in the same words
+# may report it done ("is drafting the law" → "drafted the law").
+_PLANNED = re.compile(
+    r"\b(?:will|shall|would|plan\w*|expect\w*|intend\w*|propos\w*|aim\w*|ongoing|underway|pending|"
+    r"(?:is|are|was|were|being) \w+ing|"
+    r"do|po|pritet|planifik\w*|synon|parashikohet|"
+    r"sera|seront|devrait|devraient|prevu\w*|envisag\w*|en cours|en train)\b"
+)
+RESTATED_SHARE = 0.7  # of a dated sentence's words that the page had already
 
 
 def _dates_of(key: str) -> list[str]:
@@ -256,36 +302,46 @@ def _stems(key: str) -> set[str]:
 
 
 def restatements(fresh: Sequence[Unit], previous: Sequence[Unit], gone: Sequence[str]) -> set[int]:
-    """Fingerprints of the fresh sentences that only restate what the document already said:
-    added (not an edit of a sentence that left), dated, every date already on the page (a
-    day, a month or a year of it), no word of "now" (today, sot, aujourd'hui), and at least
-    RESTATED_SHARE of their longer words (five or more of them) already there: "In short: a
-    roundtable was held in April 2018, and Parliament adopted a resolution in March 2019", a
-    photo caption of the 2018 roundtable. A new date, new words or an edit are news."""
-    # Only dated sentences without a word of "now" can be restatements: the page's old text
-    # is read only when there is one.
-    dated: list[tuple[Unit, str, list[str]]] = []
+    """Fingerprints of the fresh sentences that only restate what the document already said.
+    Added, not an edit of a sentence that left; no word of "now" or "update" (today, sot,
+    aujourd'hui); every date (a day, a month or a year of one) and every number already on
+    the page; four or more longer words; and either dated, with at least RESTATED_SHARE of
+    its longer words (five or more of them) already on the page — "In short: a roundtable
+    was held in April 2018, and Parliament adopted a resolution in March 2019" — or, dated
+    or not, every longer word standing in one sentence of the page, which spoke of no plan,
+    expectation or work under way unless this one does too: a "key points" box, a photo
+    caption, a timeline's entry. A new date or number, a word of news, an edit, a plan
+    fulfilled or work finished are news."""
+    candidates: list[tuple[Unit, str]] = []
     for unit in fresh:
         key = same_dates(unit.key)
-        dates = _dates_of(key)
-        if dates and _NOW.isdisjoint(key.split()):
-            dated.append((unit, key, dates))
-    if not previous or not dated:
+        if _NOW.isdisjoint(key.split()):
+            candidates.append((unit, key))
+    if not previous or not candidates:
         return set()
-    old = same_dates(" ".join(unit.key for unit in previous))
+    old_keys = [same_dates(unit.key) for unit in previous]
+    old = " ".join(old_keys)
     old_dates = set(_dates_of(old))
+    old_numbers = set(_NUMBER_TOKEN.findall(old))
     old_stems = _stems(old)
+    sentences = [(_stems(key), _PLANNED.search(key) is not None) for key in old_keys]
     gone_stems = [_stems(key) for key in gone]
     found: set[int] = set()
-    for unit, key, dates in dated:
+    for unit, key in candidates:
+        dates = _dates_of(key)
         if not all(any(known.startswith(date) or date in known for known in old_dates) for date in dates):
             continue
+        if not old_numbers.issuperset(_NUMBER_TOKEN.findall(_DATE_TOKEN.sub(" ", key))):
+            continue
         stems = _stems(key)
-        if len(stems) < 5 or len(stems & old_stems) < RESTATED_SHARE * len(stems):
+        if len(stems) < 4:
             continue  # a short sentence is judged as it stands: one new word may be the news
         if any(len(stems & before) >= 0.6 * len(stems) for before in gone_stems):
             continue  # it replaces a sentence that left: an edit, judged as such
-        found.add(unit.fingerprint)
+        summary = bool(dates) and len(stems) >= 5 and len(stems & old_stems) >= RESTATED_SHARE * len(stems)
+        planned = _PLANNED.search(key) is not None
+        if summary or any(stems <= words and (planned or not plan) for words, plan in sentences):
+            found.add(unit.fingerprint)
     return found
 
 

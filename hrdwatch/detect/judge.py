@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from hrdwatch.detect.diff import Unit
 from hrdwatch.detect.extract import Block
 from hrdwatch.detect.relevance import Score, Topic, about_elsewhere, names_lookalike, score
+from hrdwatch.detect.text import content_words
 
 EXCERPT_LIMIT = 2000
 _FACT = re.compile(r"\d")
@@ -80,6 +81,8 @@ def _judge_topic(
             touches = result.score >= 1.0 or (unit.block in kept and _FACT.search(unit.text) is not None)
             if not touches or names_lookalike(topic, unit.text) or block.kind == "h":
                 continue
+            if content_words(unit.text) < 3:
+                continue  # a label ("Deklarata"), not a statement that context could complete
             context = " \n ".join(part for part in (block.text, block.heading, title) if part and part != unit.text)
             result = score(topic, unit.text, context=context, document=document)
             if not result.relevant:
