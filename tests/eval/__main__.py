@@ -230,7 +230,19 @@ def run(cases: list[Case], verbose: bool) -> dict[str, Any]:
     for line in out.splitlines():
         record = json.loads(line)
         alerts.setdefault(record["source"], []).append(record)
-    return score(cases, alerts, elapsed)
+    result = score(cases, alerts, elapsed)
+    # The probe rounds (probe*.yaml) are scored apart from the development set as well.
+    sets = {
+        "development set": [case for case in cases if not case.file.startswith("probe")],
+        "probe rounds": [case for case in cases if case.file.startswith("probe")],
+    }
+    if all(sets.values()):
+        shown = ("cases", "tp", "fp", "fn", "tn", "precision", "recall")
+        result["sets"] = {
+            name: {key: value for key, value in score(group, alerts, elapsed).items() if key in shown}
+            for name, group in sets.items()
+        }
+    return result
 
 
 def score(cases: list[Case], alerts: dict[str, list[dict[str, Any]]], elapsed: float) -> dict[str, Any]:
@@ -312,6 +324,11 @@ def main() -> None:
         f"in {result['excerpt_contains_key_phrase']} of alerts, mean excerpt {result['mean_excerpt_chars']} chars; "
         f"{result['cases_with_more_than_one_alert']} cases with more than one alert"
     )
+    for name, part in result.get("sets", {}).items():
+        print(
+            f"  {name}: {part['cases']} cases, precision {part['precision']}, recall {part['recall']} "
+            f"(tp {part['tp']}, fp {part['fp']}, fn {part['fn']}, tn {part['tn']})"
+        )
 
 
 if __name__ == "__main__":
