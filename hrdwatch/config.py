@@ -90,6 +90,7 @@ class SourceConfig(_Strict):
     topics: tuple[str, ...] | None = None
     allow_domains: tuple[str, ...] = ()
     max_new_documents: int = Field(default=25, ge=1, le=1000)
+    recheck_documents: int = Field(default=10, ge=0, le=100)
     enabled: bool = True
 
     @field_validator("id")

@@ -21,6 +21,7 @@ from hrdwatch.config import Config, SourceConfig
 from hrdwatch.crawler.results import (
     Failed,
     Fetched,
+    KnownDocument,
     ListingLinks,
     NotModified,
     PendingDocument,
@@ -150,7 +151,9 @@ def build_plans(db: Database, sources: Iterable[SourceConfig]) -> list[SourcePla
                     Document.baseline,
                     Document.etag,
                     Document.last_modified,
-                ).where(Document.source_id.in_(batch))
+                )
+                .where(Document.source_id.in_(batch))
+                .order_by(Document.id)
             ):
                 by_source.setdefault(doc.source_id, []).append(doc)
         for config in sources:
@@ -162,6 +165,14 @@ def build_plans(db: Database, sources: Iterable[SourceConfig]) -> list[SourcePla
             pending = tuple(
                 PendingDocument(d.key, d.url, d.baseline) for d in docs if d.role == "document" and d.fetched_at is None
             )[: config.max_new_documents]
+            # The newest documents (found last) are read again: an article gets its update
+            # ("the consultation was held") after it was first seen. Conditionally, so an
+            # unchanged one costs a 304, and whether or not the listing itself changed.
+            read = [d for d in docs if d.role == "document" and d.fetched_at is not None]
+            recheck = tuple(
+                KnownDocument(d.key, d.url, d.etag, d.last_modified)
+                for d in reversed(read[len(read) - config.recheck_documents :] if config.recheck_documents else [])
+            )
             plans.append(
                 SourcePlan(
                     source_id=config.id,
@@ -176,6 +187,7 @@ def build_plans(db: Database, sources: Iterable[SourceConfig]) -> list[SourcePla
                     max_new_documents=config.max_new_documents,
                     known=known,
                     pending=pending,
+                    recheck=recheck if config.kind == "listing" else (),
                 )
             )
     return plans
@@ -365,11 +377,13 @@ class Monitor:
             listing.fetched_at = self.clock()
             listing.etag = result.headers.get("etag")
             listing.last_modified = result.headers.get("last-modified")
-            for url, text in result.new:
+            # Bottom up: a listing shows its newest item first, and the newest documents (the
+            # highest ids) are the ones read again on later crawls.
+            for url, text in reversed(result.new):
                 self._get_or_create_doc(session, result.source_id, url, url, "document", result.baseline).title = (
                     text or None
                 )
-            for url, text in result.overflow:
+            for url, text in reversed(result.overflow):
                 self._get_or_create_doc(session, result.source_id, url, url, "document", True).title = text or None
         if result.overflow and not result.baseline:
             self._error(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from tests.conftest import BACKENDS, Hrdwatch
@@ -54,10 +56,44 @@ def test_listing_new_html_and_pdf_documents(site: Site, hrdwatch: Hrdwatch) -> N
     assert [a["url"] for a in alerts] == [site.url("/docs/report.pdf"), site.url("/news/2")]
     assert "protection of human rights defenders" in alerts[0]["excerpt"]
     assert RELEVANT in alerts[1]["excerpt"]
-    assert site.hits("/news/1") == 1  # known documents are not fetched again
+    assert site.hits("/news/1") == 2  # a known document still linked is read again (conditionally)
 
     hrdwatch.run("crawl")
     assert len(hrdwatch.alerts()) == 2
+
+
+def test_an_old_article_updated_later_is_read_again(site: Site, hrdwatch: Hrdwatch) -> None:
+    # An article gets its update after it was first seen ("the consultation was held"): the
+    # newest documents a listing still links to are read again, with conditional requests.
+    site["/news"] = listing(("/news/3", "Consultation"), ("/news/2", "Budget"), ("/news/1", "Tourism"))
+    site["/news/3"] = article("Consultation", "The Sub-committee will hold a consultation with civil society in May.")
+    site["/news/2"] = article("Budget", "An old article about the budget of the institution for next year.")
+    site["/news/1"] = article("Tourism", UNRELATED)
+    hrdwatch.write_config(
+        [{"id": "parl", "url": site.url("/news"), "kind": "listing", "follow": r"/news/\d+", "recheck_documents": 2}]
+    )
+    hrdwatch.run("crawl")
+    assert hrdwatch.alerts() == []
+
+    update = (
+        "Update: on 12 May 2027 the consultation agreed on a draft law on the protection of human rights defenders."
+    )
+    site["/news/3"] = article(
+        "Consultation", "The Sub-committee will hold a consultation with civil society in May.", update
+    )
+    del site["/news/2"]  # an old article gone: no fault of the source
+    out = hrdwatch.run("crawl", "--json").stdout
+    summary = json.loads(out.splitlines()[-1])
+    assert summary["errors"] == 0, summary
+    alerts = hrdwatch.alerts()
+    assert [a["url"] for a in alerts] == [site.url("/news/3")]
+    assert update in alerts[0]["excerpt"]
+    assert site.hits("/news/1") == 1  # beyond recheck_documents: read once
+
+    hrdwatch.run("crawl")
+    asked = [headers for _method, path, headers in site.requests if path == "/news/3"]
+    assert len(asked) == 3 and asked[-1].get("If-None-Match"), asked  # a conditional request: 304
+    assert len(hrdwatch.alerts()) == 1
 
 
 def test_feed_new_entries(site: Site, hrdwatch: Hrdwatch) -> None:

@@ -60,6 +60,16 @@ class PendingDocument:
 
 
 @dataclass(frozen=True)
+class KnownDocument:
+    """A listing's document read before, to read again with a conditional request."""
+
+    key: str
+    url: str
+    etag: str | None
+    last_modified: str | None
+
+
+@dataclass(frozen=True)
 class SourcePlan:
     """What the crawler needs to know about a source before it fetches it."""
 
@@ -75,4 +85,5 @@ class SourcePlan:
     max_new_documents: int = 25
     known: frozenset[str] = frozenset()  # document keys already known (listings)
     pending: tuple[PendingDocument, ...] = ()  # known but not yet fetched successfully
+    recheck: tuple[KnownDocument, ...] = ()  # the newest documents read before, read again
     dry_run: bool = False  # `hrdwatch check`: read the source itself, fetch no documents

@@ -15,7 +15,7 @@ from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.python.failure import Failure
 
 from hrdwatch.crawler.links import select_links
-from hrdwatch.crawler.results import Failed, Fetched, ListingLinks, NotModified, SourcePlan
+from hrdwatch.crawler.results import Failed, Fetched, KnownDocument, ListingLinks, NotModified, SourcePlan
 from hrdwatch.detect.extract import ExtractionError, extract_html_body
 
 _KEPT_HEADERS = ("content-type", "etag", "last-modified", "content-length", "date", "server")
@@ -68,6 +68,8 @@ class WatchSpider(scrapy.Spider):
             yield self._main_request(plan)
             for pending in plan.pending:
                 yield self._document_request(plan, pending.key, pending.url, pending.baseline)
+            for known in plan.recheck:
+                yield self._recheck_request(plan, known)
 
     def _main_request(self, plan: SourcePlan) -> scrapy.Request:
         headers: dict[str, str] = {}
@@ -92,6 +94,21 @@ class WatchSpider(scrapy.Spider):
             errback=self.failed,
             dont_filter=True,
             meta={"plan": plan, "role": "document", "key": key, "baseline": baseline},
+        )
+
+    def _recheck_request(self, plan: SourcePlan, known: KnownDocument) -> scrapy.Request:
+        headers: dict[str, str] = {}
+        if known.etag:
+            headers["If-None-Match"] = known.etag
+        if known.last_modified:
+            headers["If-Modified-Since"] = known.last_modified
+        return scrapy.Request(
+            known.url,
+            callback=self.parse_document,
+            errback=self.failed,
+            dont_filter=True,
+            headers=headers,
+            meta={"plan": plan, "role": "document", "key": known.key, "recheck": True, "handle_httpstatus_list": [304]},
         )
 
     def parse_main(self, response: Response) -> Iterator[Any]:
@@ -139,6 +156,9 @@ class WatchSpider(scrapy.Spider):
 
     def parse_document(self, response: Response) -> Iterator[Any]:
         plan: SourcePlan = response.meta["plan"]
+        if response.status == 304:
+            yield NotModified(plan.source_id, "document", response.meta["key"])
+            return
         yield Fetched(
             plan.source_id,
             "document",
@@ -153,4 +173,9 @@ class WatchSpider(scrapy.Spider):
     def failed(self, failure: Failure) -> Iterator[Any]:
         request = failure.request  # type: ignore[attr-defined]
         plan: SourcePlan = request.meta["plan"]
+        if request.meta.get("recheck"):
+            # An old article that no longer answers (moved, deleted) is no fault of the source:
+            # its last version stays, and the next crawl tries again.
+            self.logger.info("re-reading %s failed: %s", request.url, describe_failure(failure))
+            return
         yield Failed(plan.source_id, request.meta["role"], request.meta["key"], request.url, describe_failure(failure))
