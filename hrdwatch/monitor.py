@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select, tuple_, update
+from sqlalchemy import func, select, tuple_, update
 from sqlalchemy.orm import Session
 
 from hrdwatch.config import Config, SourceConfig
@@ -72,6 +72,7 @@ MAX_DOCUMENT_FAILURES = 5
 UPDATE_BATCH = 100  # unchanged documents whose new validators are written together
 PREFETCH = 200  # page documents read in one query
 SHRUNK_ACCEPT_AFTER = 3
+RECENT_DOCUMENTS = 50  # a new document is compared with the last versions of this many others
 
 
 @dataclass
@@ -615,10 +616,30 @@ class Monitor:
         )
         session.add(change)
         session.flush()
-        restated = restatements(fresh, previous, gone)  # recorded as changed, but old news
+        # Recorded as changed, but old news. A new document (a listing's article, a feed
+        # entry) may restate what the source's other documents said: an explainer, a
+        # "five years ago" post, a "read more" teaser.
+        said = previous if not new_document else self._said_elsewhere(session, doc)
+        restated = restatements(fresh, said, gone)
         self._alerts(
             session, change, doc, page.blocks, page.title, [u for u in fresh if u.fingerprint not in restated], kept
         )
+
+    def _said_elsewhere(self, session: Session, doc: Document) -> list[Unit]:
+        """The sentences of the source's other documents (their last versions; the
+        RECENT_DOCUMENTS most recently found): what a new document may only repeat."""
+        others = (
+            select(Document.id)
+            .where(Document.source_id == doc.source_id, Document.id != doc.id, Document.role.in_(("document", "entry")))
+            .order_by(Document.id.desc())
+            .limit(RECENT_DOCUMENTS)
+            .scalar_subquery()
+        )
+        latest = (
+            select(func.max(Snapshot.id)).where(Snapshot.document_id.in_(others)).group_by(Snapshot.document_id)
+        ).scalar_subquery()
+        texts = session.execute(select(Snapshot.blocks).where(Snapshot.id.in_(latest))).scalars()
+        return units_of([Block(text) for blocks in texts for text in blocks or []])
 
     def _without_number_noise(self, fresh: list[Unit], previous: list[Unit], source_id: str) -> list[Unit]:
         """A sentence that differs from one of the previous version only in its numbers (a date

@@ -96,6 +96,33 @@ def test_an_old_article_updated_later_is_read_again(site: Site, hrdwatch: Hrdwat
     assert len(hrdwatch.alerts()) == 1
 
 
+def test_a_new_article_that_only_restates_older_ones_is_no_news(site: Site, hrdwatch: Hrdwatch) -> None:
+    old = (
+        "On 3 March 2019 Parliament adopted a resolution in support of human rights defenders.",
+        "On 12 May 2019 the Sub-committee for Human Rights held a consultation on the resolution.",
+    )
+    site["/news"] = listing(("/news/1", "Resolution"))
+    site["/news/1"] = article("Resolution", *old)
+    hrdwatch.write_config([{"id": "parl", "url": site.url("/news"), "kind": "listing", "follow": r"/news/\d+"}])
+    hrdwatch.run("crawl")
+
+    recap = (
+        "Five years on: on 3 March 2019 Parliament adopted its resolution in support of human rights "
+        "defenders, and on 12 May 2019 the Sub-committee for Human Rights held a consultation on it."
+    )
+    news = "On 20 November 2026 the Committee adopted the draft law on the protection mechanism for human rights defenders."
+    site["/news"] = listing(("/news/3", "Draft law"), ("/news/2", "Five years on"), ("/news/1", "Resolution"))
+    site["/news/2"] = article("Five years on", recap)
+    site["/news/3"] = article("Draft law", news, "It recalled that on 3 March 2019 Parliament adopted a resolution.")
+    out = hrdwatch.run("crawl").stdout
+    assert "2 new documents" in out, out
+    alerts = hrdwatch.alerts()
+    assert [a["url"] for a in alerts] == [site.url("/news/3")]  # the recap is stored, not alerted
+    assert alerts[0]["excerpt"] == news
+    changes = [json.loads(line) for line in hrdwatch.run("changes", "--json").stdout.splitlines() if line.strip()]
+    assert {site.url("/news/2"), site.url("/news/3")} <= {change["url"] for change in changes}
+
+
 def test_feed_new_entries(site: Site, hrdwatch: Hrdwatch) -> None:
     def feed(*entries: tuple[str, str, str]) -> Resource:
         items = "".join(
