@@ -305,6 +305,24 @@ def test_fault_detection() -> None:
     assert "lost most" in (fault(small, len(units_of(small.blocks)), 20) or "")
 
 
+@pytest.mark.parametrize(
+    ("text", "not_found"),
+    [
+        ("404 Not Found. The requested URL was not found on this server.", True),
+        ("Faqja që kërkuat nuk ekziston.", True),
+        ("La page demandée n'existe pas.", True),
+        ("Oops! That page can't be found.", True),
+        # What a page says of the world, not of itself: there is no mechanism yet.
+        ("Në Shqipëri nuk ekziston ende një mekanizëm kombëtar për mbrojtjen e mbrojtësve.", False),
+        ("En Albanie, il n'existe pas encore de mécanisme de protection des défenseur·e·s.", False),
+        ("The Ombudsperson has not found a way to protect them. Law No. 404/2019 does not help.", False),
+    ],
+)
+def test_a_not_found_page_is_told_by_what_it_says_of_itself(text: str, not_found: bool) -> None:
+    page = extract_html(f"<html><head><title>Rrjeti</title></head><body><p>{text}</p></body></html>", "http://x/")
+    assert ("not found" in (fault(page, len(units_of(page.blocks)), None) or "")) is not_found
+
+
 def test_judge_uses_paragraph_context() -> None:
     blocks = [
         Block("Mechanism for human rights defenders", "h"),

@@ -353,9 +353,15 @@ _MAINTENANCE = re.compile(
     r"internal server error|too many requests|captcha|are you a robot|"
     r"checking your browser|enable javascript and cookies"
 )
+# What a "not found" page says of itself, not what a page may say of the world: "nuk
+# ekziston ende një mekanizëm" and "il n'existe pas encore de mécanisme" (there is no
+# mechanism yet) open many a page about HRDs in Albania.
+_PAGE = r"(?:page|pages|faqja|faqe|faqen|file|document|article|artikulli|dokumenti|url|resource)"
 _NOT_FOUND = re.compile(
-    r"\b404\b|not found|page (?:does not|doesn't) exist|nuk u gjet|nuk ekziston|faqja nuk|introuvable|"
-    r"n'existe pas|n existe pas|page non trouvee"
+    rf"\b404\b(?! ?/)|^\W*not found\b|\bfaqja nuk|page non trouvee|"
+    rf"\b{_PAGE} (?:\w+ ){{0,3}}(?:(?:was |is )?not|can ?'? ?t be|cannot be|could not be) found|"
+    rf"\b{_PAGE} (?:\w+ ){{0,3}}(?:does not|doesn't|no longer) exists?|"
+    rf"\b{_PAGE} (?:\w+ ){{0,3}}(?:nuk u gjet|nuk ekziston|introuvable|n ?'? ?existe (?:pas|plus))"
 )
 
 
