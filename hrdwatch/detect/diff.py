@@ -13,6 +13,7 @@ import struct
 from collections.abc import Container, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from difflib import SequenceMatcher
+from functools import lru_cache
 from urllib.parse import parse_qsl, urlsplit
 
 from hrdwatch.detect.extract import Block, Page
@@ -250,18 +251,16 @@ def _reordered(words: list[str], others: list[str]) -> bool:
     same longer words (their first four letters, which take in Albanian and French endings,
     "caktoi"/"caktua"), four or more of them, and exactly the same numbers, dates, counts,
     negations and words of a plan or a possibility. Short connecting words may change."""
+    mine = _meaning(" ".join(words))
+    return len(mine[0]) >= 4 and mine == _meaning(" ".join(others))
 
-    def meaning(sentence: list[str]) -> tuple[frozenset[str], list[str]]:
-        stems = frozenset(word[:4] for word in sentence if _LONG_WORD.match(word) and word not in _MEANING_WORDS)
-        kept = sorted(word for word in sentence if word in _MEANING_WORDS or any(c.isdigit() for c in word))
-        return stems, kept
 
-    stems, kept = meaning(words)
-    return (
-        len(stems) >= 4
-        and (stems, kept) == meaning(others)
-        and (_PLANNED.search(" ".join(words)) is None) == (_PLANNED.search(" ".join(others)) is None)
-    )
+@lru_cache(maxsize=4096)  # a document's fresh and gone sentences are each compared many times
+def _meaning(key: str) -> tuple[frozenset[str], tuple[str, ...], bool]:
+    words = key.split()
+    stems = frozenset(word[:4] for word in words if _LONG_WORD.match(word) and word not in _MEANING_WORDS)
+    kept = tuple(sorted(word for word in words if word in _MEANING_WORDS or any(c.isdigit() for c in word)))
+    return stems, kept, _PLANNED.search(key) is not None
 
 
 def without_rewordings(fresh: Sequence[Unit], gone: Sequence[str]) -> list[Unit]:
