@@ -170,10 +170,8 @@ def build_plans(db: Database, sources: Iterable[SourceConfig]) -> list[SourcePla
             # ("the consultation was held") after it was first seen. Conditionally, so an
             # unchanged one costs a 304, and whether or not the listing itself changed.
             read = [d for d in docs if d.role == "document" and d.fetched_at is not None]
-            recheck = tuple(
-                KnownDocument(d.key, d.url, d.etag, d.last_modified)
-                for d in reversed(read[len(read) - config.recheck_documents :] if config.recheck_documents else [])
-            )
+            newest = read[-config.recheck_documents :] if config.recheck_documents else []
+            recheck = tuple(KnownDocument(d.key, d.url, d.etag, d.last_modified) for d in reversed(newest))
             plans.append(
                 SourcePlan(
                     source_id=config.id,
@@ -536,6 +534,11 @@ class Monitor:
         return doc.suspect_count >= SHRUNK_ACCEPT_AFTER
 
     def _failed_processing(self, session: Session, doc: Document, result: Fetched, problem: str) -> None:
+        if result.role == "document" and doc.fetched_at is not None:
+            # A listing's old article read again (a re-check), now deleted (a "not found" page
+            # served at 200) or down: no fault of the source; its last version stays.
+            log.info("re-reading %s: %s", result.url, problem)
+            return
         where = result.url if result.role == "document" else ""
         self._error(result.source_id, f"{where + ': ' if where else ''}{problem}", main=result.role != "document")
         if result.role == "document" and doc.fetched_at is None:

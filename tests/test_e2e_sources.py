@@ -65,12 +65,15 @@ def test_listing_new_html_and_pdf_documents(site: Site, hrdwatch: Hrdwatch) -> N
 def test_an_old_article_updated_later_is_read_again(site: Site, hrdwatch: Hrdwatch) -> None:
     # An article gets its update after it was first seen ("the consultation was held"): the
     # newest documents a listing still links to are read again, with conditional requests.
-    site["/news"] = listing(("/news/3", "Consultation"), ("/news/2", "Budget"), ("/news/1", "Tourism"))
-    site["/news/3"] = article("Consultation", "The Sub-committee will hold a consultation with civil society in May.")
-    site["/news/2"] = article("Budget", "An old article about the budget of the institution for next year.")
+    site["/news"] = listing(
+        ("/news/4", "Consultation"), ("/news/3", "Budget"), ("/news/2", "Staff"), ("/news/1", "Tourism")
+    )
+    site["/news/4"] = article("Consultation", "The Sub-committee will hold a consultation with civil society in May.")
+    site["/news/3"] = article("Budget", "An old article about the budget of the institution for next year.")
+    site["/news/2"] = article("Staff", "The institution welcomes two new members of staff in its legal department.")
     site["/news/1"] = article("Tourism", UNRELATED)
     hrdwatch.write_config(
-        [{"id": "parl", "url": site.url("/news"), "kind": "listing", "follow": r"/news/\d+", "recheck_documents": 2}]
+        [{"id": "parl", "url": site.url("/news"), "kind": "listing", "follow": r"/news/\d+", "recheck_documents": 3}]
     )
     hrdwatch.run("crawl")
     assert hrdwatch.alerts() == []
@@ -78,20 +81,22 @@ def test_an_old_article_updated_later_is_read_again(site: Site, hrdwatch: Hrdwat
     update = (
         "Update: on 12 May 2027 the consultation agreed on a draft law on the protection of human rights defenders."
     )
-    site["/news/3"] = article(
+    site["/news/4"] = article(
         "Consultation", "The Sub-committee will hold a consultation with civil society in May.", update
     )
-    del site["/news/2"]  # an old article gone: no fault of the source
+    # Old articles gone, with a 404 or a "not found" page at 200: no fault of the source.
+    site["/news/3"] = html("<main><h1>Faqja nuk u gjet</h1><p>Na vjen keq.</p></main>")
+    del site["/news/2"]
     out = hrdwatch.run("crawl", "--json").stdout
     summary = json.loads(out.splitlines()[-1])
     assert summary["errors"] == 0, summary
     alerts = hrdwatch.alerts()
-    assert [a["url"] for a in alerts] == [site.url("/news/3")]
+    assert [a["url"] for a in alerts] == [site.url("/news/4")]
     assert update in alerts[0]["excerpt"]
     assert site.hits("/news/1") == 1  # beyond recheck_documents: read once
 
     hrdwatch.run("crawl")
-    asked = [headers for _method, path, headers in site.requests if path == "/news/3"]
+    asked = [headers for _method, path, headers in site.requests if path == "/news/4"]
     assert len(asked) == 3 and asked[-1].get("If-None-Match"), asked  # a conditional request: 304
     assert len(hrdwatch.alerts()) == 1
 

@@ -235,7 +235,7 @@ def same_information(key: str, other: str) -> bool:
 # written as words, negation, and whether it speaks of a plan or an expectation.
 _MEANING_WORDS = frozenset(
     """
-    not no never none nor without nuk s jo asnje kurre pa ne pas non jamais aucun aucune sans ni
+    not no never none nor without nuk s jo asnje kurre pa pas non jamais aucun aucune sans ni
     one two three four five six seven eight nine ten first second third once twice
     nje dy tre kater pese gjashte shtate tete nente dhjete pare dyte trete
     un une deux trois quatre cinq sept huit neuf dix premier premiere deuxieme troisieme
