@@ -305,6 +305,20 @@ def test_fault_detection() -> None:
     assert "lost most" in (fault(small, len(units_of(small.blocks)), 20) or "")
 
 
+def test_an_error_page_says_so_in_its_title_or_headline() -> None:
+    def problem(body: str, title: str = "Rrjeti") -> str | None:
+        page = extract_html(f"<html><head><title>{title}</title></head><body>{body}</body></html>", "http://x/")
+        return fault(page, len(units_of(page.blocks)), None)
+
+    assert problem("<h1>Site under maintenance</h1><p>We will be back soon with the news of the network.</p>")
+    assert problem("<p>Please wait while we check your connection.</p>", title="Just a moment...")
+    # A short page about HRDs may speak of maintenance, a missing report or an error further down.
+    assert not problem(
+        "<h1>Albania: the protection mechanism</h1><p>A mechanism does not exist yet. The Sub-committee's "
+        "report is introuvable and its link gives error 404. Our database is down for maintenance.</p>"
+    )
+
+
 @pytest.mark.parametrize(
     ("text", "not_found"),
     [

@@ -350,7 +350,7 @@ _MAINTENANCE = re.compile(
     r"service unavailable|site is down|mirembajtje|perkohesisht jashte|nuk eshte i disponueshem|"
     r"en maintenance|maintenance en cours|temporairement indisponible|bad gateway|gateway time-?out|"
     r"internal server error|too many requests|captcha|are you a robot|"
-    r"checking your browser|enable javascript and cookies"
+    r"checking your browser|enable javascript and cookies|just a moment"
 )
 # What a "not found" page says of itself, not what a page may say of the world: "nuk
 # ekziston ende një mekanizëm" and "il n'existe pas encore de mécanisme" (there is no
@@ -394,10 +394,12 @@ def fault(page: Page, sentence_count: int, previous_count: int | None, asked: st
         words = content_words(page.text)
     if not sentence_count or words < 3:
         return "empty page: no text found"
-    head = fold(page.title + " " + page.text[:400])
+    # An error page says what it is in its title or headline; a short page about HRDs may
+    # speak of maintenance, a missing report or an unavailable service further down.
+    head = fold(page.title + " \n " + (page.blocks[0].text[:300] if page.blocks else ""))
     if words < 150 and _MAINTENANCE.search(head):
         return "maintenance or error page served instead of the content"
-    if words < 150 and _NOT_FOUND.search(fold(page.title + " " + page.text[:300])):
+    if words < 150 and _NOT_FOUND.search(head):
         return "'not found' page served instead of the content"
     if page.truncated:
         return "truncated page: the HTML ends before </body></html>"
