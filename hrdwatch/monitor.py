@@ -40,6 +40,7 @@ from hrdwatch.detect.diff import (
     encode_prints,
     fault,
     new_units,
+    republished,
     restatements,
     shape,
     shapes,
@@ -624,6 +625,8 @@ class Monitor:
         # "five years ago" post, a "read more" teaser.
         said = previous if not new_document else self._said_elsewhere(session, doc)
         restated = restatements(fresh, said, gone)
+        if new_document and republished(" ".join([page.title, *(block.text for block in page.blocks[:1])])):
+            restated = {unit.fingerprint for unit in fresh}  # "From the archive: …", all of it
         self._alerts(
             session, change, doc, page.blocks, page.title, [u for u in fresh if u.fingerprint not in restated], kept
         )

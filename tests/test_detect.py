@@ -11,6 +11,7 @@ from hrdwatch.detect.diff import (
     fault,
     new_units,
     redirected_home,
+    republished,
     restatements,
     same_information,
     shape,
@@ -117,6 +118,8 @@ def test_relevant(text: str) -> None:
         "The European Union renewed its worldwide programme for people who defend human rights at risk.",
         "Kuvendi i Kosovës miratoi mekanizmin për mbrojtjen e aktivistëve dhe gazetarëve të kërcënuar.",
         "L'Assemblée du Kosovo (Kuvendi) a adopté une loi créant un mécanisme de protection des défenseurs des droits.",
+        # The EU's worldwide programme for defenders (ProtectDefenders.eu) is not Albania's mechanism.
+        "The European Union Human Rights Defenders Mechanism opens its annual call for host organisations.",
     ],
 )
 def test_not_relevant(text: str) -> None:
@@ -207,6 +210,16 @@ def test_latest_news_boxes_and_social_feeds_are_chrome() -> None:
     texts = [block.text for block in extract_html(PORTAL, "http://x/").blocks]
     assert texts[0] == "Roundtable on a protection mechanism" and len(texts) == 3
     assert not any("resolution supporting" in t or "criminals" in t or "follow-up" in t for t in texts)
+
+
+def test_reader_comments_are_chrome_in_albanian_and_french_too() -> None:
+    page = (
+        "<html><body><main><h1>Organizatat: ende pa mekanizëm</h1><p>Organizatat kërkuan një ligj për mbrojtësit.</p>"
+        "<div id='komente'><h3>Komente (3)</h3><p>Kur do bëhet ky ligj? Premtuan që në 2019.</p></div>"
+        "<section class='commentaires'><p>Et la loi, c'est pour quand ?</p></section></main></body></html>"
+    )
+    texts = [block.text for block in extract_html(page, "http://x/").blocks]
+    assert texts == ["Organizatat: ende pa mekanizëm", "Organizatat kërkuan një ligj për mbrojtësit."]
 
 
 WEBFORMS = """<!DOCTYPE html><html><head><title>Kuvendi</title></head><body>
@@ -601,6 +614,21 @@ def test_restatements_are_old_facts_in_new_words(added: str, restated: bool) -> 
     previous = units_of([Block(text) for text in PAGE_SO_FAR])
     fresh = units_of([Block(added)])
     assert bool(restatements(fresh, previous, [])) is restated
+
+
+def test_an_old_item_published_again_is_old_news() -> None:
+    previous = units_of([Block(text) for text in PAGE_SO_FAR])
+    again = units_of(
+        [
+            Block(
+                "From the archive: in 2019 the Sub-committee asked the Ministry of Justice for a draft law for defenders."
+            )
+        ]
+    )
+    assert restatements(again, previous, []) == {again[0].fingerprint}
+    assert republished("Nga arkivi: Tryeza e nivelit të lartë për mbrojtësit (13 prill 2018)")
+    assert republished("Republication : notre article de mars 2019 est de nouveau accessible")
+    assert not republished("The Republic of Albania published the draft law on 3 May 2027")
 
 
 def test_an_edit_is_never_a_restatement() -> None:

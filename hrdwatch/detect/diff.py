@@ -290,6 +290,17 @@ _PLANNED = re.compile(
     r"sera|seront|devrait|devraient|prevu\w*|envisag\w*|en cours|en train)\b"
 )
 RESTATED_SHARE = 0.7  # of a dated sentence's words that the page had already
+# What an old item published again says of itself: "From the archive", "Nga arkivi",
+# "Republication", "de nouveau accessible dans nos archives".
+_REPUBLISHED = re.compile(
+    r"\b(?:from (?:the|our) archives?|nga arkiv\w*|ne arkiv\w* tone|republish\w*|re publish\w*|republication|"
+    r"republie\w*|ripublik\w*|de nouveau (?:accessible|en ligne)|dans nos archives)\b"
+)
+
+
+def republished(text: str) -> bool:
+    """Does a title or sentence present an old item published again (from the archive)?"""
+    return _REPUBLISHED.search(fold(text)) is not None
 
 
 def _dates_of(key: str) -> list[str]:
@@ -310,7 +321,8 @@ def restatements(fresh: Sequence[Unit], previous: Sequence[Unit], gone: Sequence
     or not, every longer word standing in one sentence of the page, which spoke of no plan,
     expectation or work under way unless this one does too: a "key points" box, a photo
     caption, a timeline's entry. A new date or number, a word of news, an edit, a plan
-    fulfilled or work finished are news."""
+    fulfilled or work finished are news. A sentence that presents an old item published again
+    ("From the archive: …", "Republication : …") restates it too."""
     candidates: list[tuple[Unit, str]] = []
     for unit in fresh:
         key = same_dates(unit.key)
@@ -327,6 +339,9 @@ def restatements(fresh: Sequence[Unit], previous: Sequence[Unit], gone: Sequence
     gone_stems = [_stems(key) for key in gone]
     found: set[int] = set()
     for unit, key in candidates:
+        if _REPUBLISHED.search(key):
+            found.add(unit.fingerprint)  # an old item published again, said so
+            continue
         dates = _dates_of(key)
         if not all(any(known.startswith(date) or date in known for known in old_dates) for date in dates):
             continue

@@ -151,7 +151,7 @@ _CHROME = re.compile(
     r"social|share|sharing|related|popular|most-?read|trending|latest|recent|widget|advert|ads?|"
     r"instagram|facebook|twitter|tweets?|"
     r"promo|newsletter|subscribe|skip|pagination|pager|login|signin|search(?![-_]?results?)|toolbar|modal|"
-    r"popup|lang|language|langs|languages|portlet-topper|carousel|ticker|tags?|tagcloud|comments?)(?:$|[\s_-])",
+    r"popup|lang|language|langs|languages|portlet-topper|carousel|ticker|tags?|tagcloud|comments?|komente|commentaires|disqus)(?:$|[\s_-])",
     re.IGNORECASE,
 )
 _CHROME_ROLES = {"navigation", "banner", "contentinfo", "complementary", "search", "menu", "menubar", "dialog"}
