@@ -89,6 +89,7 @@ def test_dates_in_real_sentences_are_kept() -> None:
         "Nënkomisioni miratoi rekomandime për mbrojtjen e personave që ngrenë zërin për të drejtat e të tjerëve.",
         "En Albanie, la sécurité des personnes engagées dans la défense des droits sera confiée à un dispositif.",
         "Avokati i Popullit kërkoi masa për sigurinë e aktivistëve mjedisorë që protestojnë në Vjosë.",
+        "Nevojitet mbrojtja e mbrojtësve në Shqipëri, tha Avokati i Popullit.",
         # A memorandum of understanding is how institutions set up referral and protection.
         "The MoU between the Ombudsperson and the Bar gives human rights defenders a referral channel.",
         "Memorandumi i Avokatit të Popullit me OJF-të u hap rrugë mbrojtësve të të drejtave të njeriut.",
@@ -118,6 +119,8 @@ def test_relevant(text: str) -> None:
         "The European Union renewed its worldwide programme for people who defend human rights at risk.",
         "Kuvendi i Kosovës miratoi mekanizmin për mbrojtjen e aktivistëve dhe gazetarëve të kërcënuar.",
         "L'Assemblée du Kosovo (Kuvendi) a adopté une loi créant un mécanisme de protection des défenseurs des droits.",
+        # "mbrojtëse" is also "protective": the Minister of Defence's protective measures for residents.
+        "Ministri i Mbrojtjes: masa mbrojtëse për banorët deri sa zjarri të shuhet plotësisht.",
         # The EU's worldwide programme for defenders (ProtectDefenders.eu) is not Albania's mechanism.
         "The European Union Human Rights Defenders Mechanism opens its annual call for host organisations.",
     ],
