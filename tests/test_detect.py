@@ -119,6 +119,8 @@ def test_relevant(text: str) -> None:
         "The European Union renewed its worldwide programme for people who defend human rights at risk.",
         "Kuvendi i Kosovës miratoi mekanizmin për mbrojtjen e aktivistëve dhe gazetarëve të kërcënuar.",
         "L'Assemblée du Kosovo (Kuvendi) a adopté une loi créant un mécanisme de protection des défenseurs des droits.",
+        # A call for donations is no news, whatever it names.
+        "Soutenez notre travail : vos dons financent notre fonds d'urgence pour les défenseur·e·s en danger.",
         # "mbrojtëse" is also "protective": the Minister of Defence's protective measures for residents.
         "Ministri i Mbrojtjes: masa mbrojtëse për banorët deri sa zjarri të shuhet plotësisht.",
         # The EU's worldwide programme for defenders (ProtectDefenders.eu) is not Albania's mechanism.
