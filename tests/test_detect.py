@@ -119,8 +119,6 @@ def test_relevant(text: str) -> None:
         "The European Union renewed its worldwide programme for people who defend human rights at risk.",
         "Kuvendi i Kosovës miratoi mekanizmin për mbrojtjen e aktivistëve dhe gazetarëve të kërcënuar.",
         "L'Assemblée du Kosovo (Kuvendi) a adopté une loi créant un mécanisme de protection des défenseurs des droits.",
-        # A call for donations is no news, whatever it names.
-        "Soutenez notre travail : vos dons financent notre fonds d'urgence pour les défenseur·e·s en danger.",
         # "mbrojtëse" is also "protective": the Minister of Defence's protective measures for residents.
         "Ministri i Mbrojtjes: masa mbrojtëse për banorët deri sa zjarri të shuhet plotësisht.",
         # The EU's worldwide programme for defenders (ProtectDefenders.eu) is not Albania's mechanism.
@@ -388,6 +386,13 @@ def test_a_dated_sentence_added_to_a_relevant_paragraph_is_judged_with_it() -> N
         topics = {"hrd-mechanism": TOPIC}
         assert bool(judge(blocks, "Calls", fresh, topics, kept={0})) == alerts, added
         assert judge(blocks, "Calls", fresh, topics) == []  # a new paragraph is judged as it stands
+
+
+def test_a_call_for_donations_is_no_news_whatever_it_names() -> None:
+    appeal = "Soutenez notre travail : vos dons financent notre fonds d'urgence pour les défenseur·e·s."
+    blocks = [Block(appeal)]
+    title = "Albanie : la protection des défenseur·e·s des droits humains"
+    assert judge(blocks, title, units_of(blocks), {"hrd-mechanism": TOPIC}) == []
 
 
 def test_context_does_not_complete_a_label() -> None:
