@@ -388,6 +388,22 @@ def test_a_dated_sentence_added_to_a_relevant_paragraph_is_judged_with_it() -> N
         assert judge(blocks, "Calls", fresh, topics) == []  # a new paragraph is judged as it stands
 
 
+def test_on_a_page_about_the_topic_a_protection_mechanism_needs_no_defenders_named() -> None:
+    # An NGO's country page already about the HRD mechanism reports a new roundtable in words
+    # that name a protection mechanism but not the defenders: the page says whose it is.
+    news = "On 28 October 2026 a new roundtable in Parliament agreed to draft a law on a national protection mechanism."
+    about = [
+        "Albania still has no protection mechanism for human rights defenders.",
+        "In 2019 Parliament adopted a resolution in support of human rights defenders and their protection.",
+    ]
+    other = ["The city opened a new park in the centre.", "Tourism grew by ten percent this summer."]
+    topics = {"hrd-mechanism": TOPIC}
+    for page, alerts in ((about, True), (other, False)):
+        blocks = [Block(text) for text in [*page, news]]
+        fresh = [unit for unit in units_of(blocks) if unit.text == news]
+        assert bool(judge(blocks, "Albania", fresh, topics)) is alerts
+
+
 def test_a_call_for_donations_is_no_news_whatever_it_names() -> None:
     appeal = "Soutenez notre travail : vos dons financent notre fonds d'urgence pour les défenseur·e·s."
     blocks = [Block(appeal)]

@@ -64,6 +64,7 @@ def _judge_topic(
         # dateline says ("Tirana, 3 May — …"); otherwise its whole text decides.
         document = title if about_elsewhere(topic, title) else "\n".join([title, *(b.text for b in blocks)])
     elsewhere: dict[int, bool] = {}
+    about_topic: bool | None = None
     for unit in fresh:
         block = blocks[unit.block]
         # A paragraph about another country speaks of that country in every sentence, also
@@ -85,6 +86,16 @@ def _judge_topic(
                 continue  # a label ("Deklarata"), not a statement that context could complete
             context = " \n ".join(part for part in (block.text, block.heading, title) if part and part != unit.text)
             result = score(topic, unit.text, context=context, document=document)
+            # A protection mechanism, a new roundtable on one, told without naming whose it is
+            # ("a law on a national protection mechanism"): on a page that is about the topic
+            # (two paragraphs relevant on their own) the page says whose; elsewhere it may be
+            # any mechanism.
+            if not result.relevant and {"mechanism", "protection"} <= set(result.groups) and not document_level:
+                if about_topic is None:
+                    about_topic = sum(1 for b in blocks if score(topic, b.text).relevant) >= 2
+                if about_topic:
+                    page_text = " \n ".join([title, *(b.text for b in blocks)])
+                    result = score(topic, unit.text, context=page_text)
             if not result.relevant:
                 continue
         relevant.setdefault(unit.block, []).append(result)
