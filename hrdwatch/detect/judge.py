@@ -75,6 +75,7 @@ def _judge_topic(
         if elsewhere[unit.block]:
             continue
         result = score(topic, unit.text, document=document)
+        own = set(result.groups)
         if not result.relevant:
             # Context may complete a sentence that touches the topic, but not one that is
             # explicitly about a look-alike ("the new data-protection mechanism…"), nor a
@@ -86,11 +87,11 @@ def _judge_topic(
                 continue  # a label ("Deklarata"), not a statement that context could complete
             context = " \n ".join(part for part in (block.text, block.heading, title) if part and part != unit.text)
             result = score(topic, unit.text, context=context, document=document)
-            # A protection mechanism, a new roundtable on one, told without naming whose it is
-            # ("a law on a national protection mechanism"): on a page that is about the topic
-            # (two paragraphs relevant on their own) the page says whose; elsewhere it may be
-            # any mechanism.
-            if not result.relevant and {"mechanism", "protection"} <= set(result.groups) and not document_level:
+            # A sentence that itself speaks of a protection mechanism (a new roundtable on one)
+            # without naming whose it is ("a law on a national protection mechanism"): on a
+            # page about the topic (two paragraphs relevant on their own) the page says whose;
+            # elsewhere it may be any mechanism.
+            if not result.relevant and {"mechanism", "protection"} <= own and not document_level:
                 if about_topic is None:
                     about_topic = sum(1 for b in blocks if score(topic, b.text).relevant) >= 2
                 if about_topic:
