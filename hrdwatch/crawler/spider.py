@@ -48,6 +48,16 @@ def describe_failure(failure: Failure) -> str:
     return f"{name}: {message}"[:500]
 
 
+def _conditional(etag: str | None, last_modified: str | None) -> dict[str, str]:
+    """The headers of a conditional request: a 304 if nothing changed since."""
+    headers: dict[str, str] = {}
+    if etag:
+        headers["If-None-Match"] = etag
+    if last_modified:
+        headers["If-Modified-Since"] = last_modified
+    return headers
+
+
 class WatchSpider(scrapy.Spider):
     name = "hrdwatch"
 
@@ -72,17 +82,12 @@ class WatchSpider(scrapy.Spider):
                 yield self._recheck_request(plan, known)
 
     def _main_request(self, plan: SourcePlan) -> scrapy.Request:
-        headers: dict[str, str] = {}
-        if plan.etag:
-            headers["If-None-Match"] = plan.etag
-        if plan.last_modified:
-            headers["If-Modified-Since"] = plan.last_modified
         role = plan.kind
         return scrapy.Request(
             plan.url,
             callback=self.parse_main,
             errback=self.failed,
-            headers=headers,
+            headers=_conditional(plan.etag, plan.last_modified),
             dont_filter=True,
             meta={"plan": plan, "role": role, "key": plan.url, "handle_httpstatus_list": [304]},
         )
@@ -97,17 +102,12 @@ class WatchSpider(scrapy.Spider):
         )
 
     def _recheck_request(self, plan: SourcePlan, known: KnownDocument) -> scrapy.Request:
-        headers: dict[str, str] = {}
-        if known.etag:
-            headers["If-None-Match"] = known.etag
-        if known.last_modified:
-            headers["If-Modified-Since"] = known.last_modified
         return scrapy.Request(
             known.url,
             callback=self.parse_document,
             errback=self.failed,
             dont_filter=True,
-            headers=headers,
+            headers=_conditional(known.etag, known.last_modified),
             meta={"plan": plan, "role": "document", "key": known.key, "recheck": True, "handle_httpstatus_list": [304]},
         )
 
