@@ -623,10 +623,12 @@ class Monitor:
         # Recorded as changed, but old news. A new document (a listing's article, a feed
         # entry) may restate what the source's other documents said: an explainer, a
         # "five years ago" post, a "read more" teaser.
-        said = previous if not new_document else self._said_elsewhere(session, doc)
-        restated = restatements(fresh, said, gone)
-        if new_document and republished(" ".join([page.title, *(block.text for block in page.blocks[:1])])):
+        if not new_document:
+            restated = restatements(fresh, previous, gone)
+        elif republished(" ".join([page.title, *(block.text for block in page.blocks[:1])])):
             restated = {unit.fingerprint for unit in fresh}  # "From the archive: …", all of it
+        else:  # the other documents are read only when they can matter
+            restated = restatements(fresh, self._said_elsewhere(session, doc), gone)
         self._alerts(
             session, change, doc, page.blocks, page.title, [u for u in fresh if u.fingerprint not in restated], kept
         )
