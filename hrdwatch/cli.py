@@ -14,10 +14,12 @@ import os
 import re
 import signal
 import sys
+import tempfile
 import traceback
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import click
@@ -664,6 +666,7 @@ def run(obj: Context) -> None:
     from hrdwatch.monitor import sync_sources
     from hrdwatch.notifier.channels import build_channels
     from hrdwatch.notifier.outbox import deliver
+    from hrdwatch.prefork import ColdLauncher, PreforkLauncher
     from hrdwatch.scheduler import Service, run_service
 
     loaded = obj.loaded
@@ -676,7 +679,9 @@ def run(obj: Context) -> None:
         if channels:
             deliver(db, channels, config.notify)
 
-    run_service(Service(loaded.path, loaded.config, db, deliver_all))
+    with tempfile.TemporaryDirectory(prefix="hrdwatch-run-") as workdir:
+        launcher = PreforkLauncher(Path(workdir)) if loaded.config.run.prefork else ColdLauncher()
+        run_service(Service(loaded.path, loaded.config, db, deliver_all, launcher=launcher))
 
 
 @main.command()

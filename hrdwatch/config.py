@@ -207,6 +207,7 @@ class RunSettings(_Strict):
     crawl_timeout: Duration = 30 * 60.0  # a crawl running longer is killed and recorded as an error
     notify_every: Duration = 60.0  # the delivery worker's own interval (retries)
     jitter: float = Field(default=0.1, ge=0, le=0.5)  # fraction of a source's interval, at most 5 minutes
+    prefork: bool = True  # crawl processes forked from a warm server (hrdwatch.prefork), read at start
 
 
 class RetentionSettings(_Strict):

@@ -25,7 +25,6 @@ import os
 import random
 import signal
 import subprocess
-import sys
 import threading
 import time
 from collections.abc import Callable
@@ -40,6 +39,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
 from hrdwatch.config import Config, ConfigError, load_config
+from hrdwatch.prefork import ColdLauncher, CrawlProcess, Launcher
 from hrdwatch.storage.db import Database
 from hrdwatch.storage.locks import holder_id, is_dead, release, release_dead
 from hrdwatch.storage.models import CrawlRun, Source, utcnow
@@ -68,7 +68,8 @@ class Service:
     deliver: Callable[[Config], None]
     log_args: list[str] = field(default_factory=list)
     counters: Counters = field(default_factory=Counters)
-    children: dict[int, tuple[subprocess.Popen[str], str]] = field(default_factory=dict)
+    launcher: Launcher = field(default_factory=ColdLauncher)
+    children: dict[int, tuple[CrawlProcess, str]] = field(default_factory=dict)
     stopping: threading.Event = field(default_factory=threading.Event)
     due: list[str] = field(default_factory=list)  # sources waiting for a crawl process
     in_flight: set[str] = field(default_factory=set)  # sources being crawled now
@@ -76,6 +77,7 @@ class Service:
     dispatchers: list[threading.Thread] = field(default_factory=list)
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _due_changed: threading.Condition = field(default_factory=threading.Condition)
+    _all_queued: bool = False  # crawl_all() queued the sources: no batch window to wait
 
     def __post_init__(self) -> None:
         self.scheduler = BackgroundScheduler(
@@ -139,6 +141,17 @@ class Service:
             self.due.append(source_id)  # if it is being crawled now, it runs again right after
             self._due_changed.notify()
 
+    def crawl_all(self) -> None:
+        """SIGUSR1: queue every enabled source now (each runs again after a crawl under way)."""
+        with self._due_changed:
+            if self.stopping.is_set():
+                return
+            queued = [s.id for s in self.config.sources if s.enabled and s.id not in self.due]
+            self.due.extend(queued)
+            self._all_queued = True
+            self._due_changed.notify_all()
+        log.info("crawl of all sources requested: %d queued", len(queued))
+
     def _dispatcher(self) -> None:
         while True:
             with self._due_changed:
@@ -146,7 +159,8 @@ class Service:
                     self._due_changed.wait()
                 if self.stopping.is_set():
                     return
-            time.sleep(BATCH_WINDOW)  # let sources due at about the same time join the batch
+            if not self._all_queued:  # (all sources queued at once: nothing more to wait for)
+                time.sleep(BATCH_WINDOW)  # let sources due at about the same time join the batch
             with self._due_changed:
                 if self.stopping.is_set():
                     return
@@ -175,18 +189,17 @@ class Service:
         solo = ready[0] in self.solo
         batch = ready[:1] if solo else [sid for sid in ready if sid not in self.solo][:BATCH_SIZE]
         self.due = [sid for sid in self.due if sid not in batch]
+        if not self.due:
+            self._all_queued = False
         return batch
 
     def _crawl_batch(self, batch: list[str]) -> None:
         started = time.monotonic()
-        command = [sys.executable, "-m", "hrdwatch", *self._config_args(), *self.log_args, "crawl", "--json", *batch]
+        args = [*self._config_args(), *self.log_args, "crawl", "--json", *batch]
         with self._lock:  # stop() sets `stopping` before it looks at the children
             if self.stopping.is_set():
                 return
-            # Its own process group: a crawl split over processes is killed whole.
-            proc = subprocess.Popen(
-                command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True
-            )
+            proc = self.launcher.start(args)  # in a process group of its own
             self.children[proc.pid] = (proc, ",".join(batch))
         try:
             try:
@@ -201,11 +214,12 @@ class Service:
                 self.children.pop(proc.pid, None)
         duration = time.monotonic() - started
         self.counters.crawls += 1
-        if proc.returncode != 0:
+        code = proc.wait()  # (it has ended: communicate() returned)
+        if code != 0:
             reason = (
                 "crawl stopped when the service stopped"
-                if proc.returncode < 0 and self.stopping.is_set()
-                else f"crawl process exited with {proc.returncode}: {err.strip()[-300:]}"
+                if code < 0 and self.stopping.is_set()
+                else f"crawl process exited with {code}: {err.strip()[-300:]}"
             )
             if not self.stopping.is_set():
                 self.counters.failed_crawls += 1
@@ -302,6 +316,7 @@ class Service:
         self.schedule()
 
     def start_dispatchers(self) -> None:
+        self.launcher.warm_up()
         for number in range(self.config.run.max_parallel):
             thread = threading.Thread(target=self._dispatcher, name=f"crawl-dispatcher-{number}", daemon=True)
             thread.start()
@@ -325,6 +340,7 @@ class Service:
                 _kill_group(proc)
         for thread in self.dispatchers:  # let them record what became of their crawls
             thread.join(timeout=5)
+        self.launcher.close()
         release_dead(self.db)  # a crawl killed before it could free its locks
         self.scheduler.shutdown(wait=True)
         log.info(
@@ -337,7 +353,7 @@ class Service:
         )
 
 
-def _kill_group(proc: subprocess.Popen[str]) -> None:
+def _kill_group(proc: CrawlProcess) -> None:
     """SIGKILL a crawl process and the parts it forked."""
     try:
         os.killpg(proc.pid, signal.SIGKILL)
@@ -364,10 +380,10 @@ def run_service(service: Service) -> None:
     requests: list[str] = []
 
     def on_signal(signum: int, _frame: Any) -> None:
-        requests.append("reload" if signum == signal.SIGHUP else "stop")
+        requests.append({signal.SIGHUP: "reload", signal.SIGUSR1: "crawl"}.get(signal.Signals(signum), "stop"))
         wake.set()
 
-    for signum in (signal.SIGHUP, signal.SIGTERM, signal.SIGINT):
+    for signum in (signal.SIGHUP, signal.SIGUSR1, signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, on_signal)
     service.schedule()
     service.start_dispatchers()
@@ -381,4 +397,7 @@ def run_service(service: Service) -> None:
             if request == "stop":
                 service.stop()
                 return
-            service.reload()
+            if request == "crawl":
+                service.crawl_all()
+            else:
+                service.reload()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import signal
 import subprocess
 import time
@@ -10,6 +11,7 @@ from itertools import pairwise
 from pathlib import Path
 
 import pytest
+import sqlalchemy.exc
 
 from tests.conftest import BACKENDS, Hrdwatch, query
 from tests.site import Resource, Site, html
@@ -151,4 +153,62 @@ def test_never_two_crawls_of_one_source(site: Site, hrdwatch: Hrdwatch, tmp_path
     assert site.max_in_flight["/slow"] == 1  # never two at once
     if not manual:
         assert "skipped: another process is crawling it" in logs  # the exclusion was exercised
+    consistent(hrdwatch.db_url)
+
+
+def _crawl_parent(url: str, deadline: float) -> int:
+    """The parent process of the crawl that holds the source's lock (polled until one does)."""
+    while time.monotonic() < deadline:
+        try:
+            rows = query(url, "select holder from locks")
+        except sqlalchemy.exc.OperationalError:  # the service has not created its tables yet
+            rows = []
+        if rows:
+            pid = int(rows[0][0].rpartition(":")[2])
+            try:
+                return int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[1])
+            except (OSError, IndexError):
+                pass
+        time.sleep(0.05)
+    raise AssertionError("no crawl held the lock")
+
+
+def _finished_runs(url: str) -> int:
+    return int(query(url, "select count(*) from crawl_runs where finished_at is not null")[0][0])
+
+
+def _wait_runs(url: str, count: int, deadline: float) -> None:
+    while _finished_runs(url) < count and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert _finished_runs(url) >= count
+
+
+@pytest.mark.parametrize("prefork", [True, False])
+def test_sigusr1_crawls_now_in_a_process_forked_warm(site: Site, hrdwatch: Hrdwatch, prefork: bool) -> None:
+    site["/a"] = Resource(PAGE.encode(), delay=2)  # slow enough to see who runs the crawl
+    hrdwatch.write_config([{"id": "a", "url": site.url("/a"), "every": "1h"}], run={"jitter": 0, "prefork": prefork})
+    proc = start(hrdwatch)
+    parent = _crawl_parent(hrdwatch.db_url, time.monotonic() + 30)  # the catch-up crawl at start
+    if prefork:
+        assert parent != proc.pid  # forked by the prefork server, itself a child of the service
+        assert Path(f"/proc/{parent}/cmdline").read_bytes().split(b"\0")[:3][-1] == b"hrdwatch.prefork"
+    else:
+        assert parent == proc.pid
+    _wait_runs(hrdwatch.db_url, 1, time.monotonic() + 30)
+    proc.send_signal(signal.SIGUSR1)  # due in an hour: crawled now only because asked
+    assert _crawl_parent(hrdwatch.db_url, time.monotonic() + 15) == parent
+    _wait_runs(hrdwatch.db_url, 2, time.monotonic() + 15)
+    if prefork:  # the server dies: the next crawl starts as a new process
+        os.kill(parent, signal.SIGKILL)
+        time.sleep(0.5)
+        proc.send_signal(signal.SIGUSR1)
+        assert _crawl_parent(hrdwatch.db_url, time.monotonic() + 15) == proc.pid
+        _wait_runs(hrdwatch.db_url, 3, time.monotonic() + 20)
+    _out, err, _took = stop(proc)
+    assert len(site.times["/a"]) == (3 if prefork else 2), err
+    assert err.count("crawl of all sources requested: 1 queued") == (2 if prefork else 1)
+    assert ("prefork server" in err) == prefork
+    if prefork:
+        assert "prefork server ended" in err
+    assert "Traceback" not in err
     consistent(hrdwatch.db_url)
