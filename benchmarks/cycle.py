@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import re
 import shutil
 import signal
 import statistics
@@ -26,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks.server import SiteServer
+from benchmarks.service import HrdwatchRun, RunLog
 from benchmarks.sitegen import news_pages
 from benchmarks.tools import (
     REPO,
@@ -192,9 +192,9 @@ def _ratio(a: float, b: float) -> str:
     return f"{a / b:.2f}"
 
 
-def _ratio_line(h: Row, u: Row) -> str:
+def _ratio_line(h: Row, u: Row, label: str = "h/u") -> str:
     return (
-        f"{'':<14}{'h/u ratio':<10}{_ratio(h.wall_s, u.wall_s):>8}{_ratio(h.cpu_s, u.cpu_s):>8}"
+        f"{'':<14}{label + ' ratio':<10}{_ratio(h.wall_s, u.wall_s):>8}{_ratio(h.cpu_s, u.cpu_s):>8}"
         f"{_ratio(h.pages_per_s, u.pages_per_s):>9}{_ratio(h.cpu_ms_per_page, u.cpu_ms_per_page):>10}"
         f"{_ratio(h.peak_rss_mib, u.peak_rss_mib):>9}{_ratio(h.growth, u.growth):>12}"
     )
@@ -213,8 +213,9 @@ def print_table(n: int, rows: list[Row], site: dict[str, int], gzip: bool, repea
         for row in here:
             print(_line(row))
         by_tool = {r.tool: r for r in here}
-        if "hrdwatch" in by_tool and "urlwatch" in by_tool:
-            print(_ratio_line(by_tool["hrdwatch"], by_tool["urlwatch"]))
+        for name in ("hrdwatch", "hrd-run"):
+            if name in by_tool and "urlwatch" in by_tool:
+                print(_ratio_line(by_tool[name], by_tool["urlwatch"], "h/u" if name == "hrdwatch" else "run/u"))
     if any(r.profiled for r in rows):
         print("* run under the profiler: its times are inflated")
     print(
@@ -231,23 +232,25 @@ def verdicts(all_rows: list[Row]) -> list[tuple[str, bool | None, str]]:
         return next((r for r in all_rows if r.n == n and r.cycle == cycle and r.tool == tool and not r.profiled), None)
 
     out: list[tuple[str, bool | None, str]] = []
-    h, u = get(400, NOISY, "hrdwatch"), get(400, NOISY, "urlwatch")
-    if h and u:
-        out.append(
-            (
-                "N=400 noisy cycle: hrdwatch pages/s ≥ 2× urlwatch",
-                h.pages_per_s >= 2 * u.pages_per_s,
-                f"{h.pages_per_s:.1f} vs {u.pages_per_s:.1f} pages/s ({_ratio(h.pages_per_s, u.pages_per_s)}×)",
+    u = get(400, NOISY, "urlwatch")
+    for name, how in (("hrdwatch", "`hrdwatch crawl`"), ("hrd-run", "`hrdwatch run`")):
+        h = get(400, NOISY, name)
+        if h and u:
+            out.append(
+                (
+                    f"N=400 noisy cycle, {how}: pages/s ≥ 2× urlwatch",
+                    h.pages_per_s >= 2 * u.pages_per_s,
+                    f"{h.pages_per_s:.1f} vs {u.pages_per_s:.1f} pages/s ({_ratio(h.pages_per_s, u.pages_per_s)}×)",
+                )
             )
-        )
-        out.append(
-            (
-                "N=400 noisy cycle: hrdwatch CPU/page ≤ urlwatch",
-                h.cpu_ms_per_page <= u.cpu_ms_per_page,
-                f"{h.cpu_ms_per_page:.1f} vs {u.cpu_ms_per_page:.1f} CPU ms/page",
+            out.append(
+                (
+                    f"N=400 noisy cycle, {how}: CPU/page ≤ urlwatch",
+                    h.cpu_ms_per_page <= u.cpu_ms_per_page,
+                    f"{h.cpu_ms_per_page:.1f} vs {u.cpu_ms_per_page:.1f} CPU ms/page",
+                )
             )
-        )
-    else:
+    if not u:
         out.append(("N=400 noisy cycle vs urlwatch", None, "needs --n 400 --tool both"))
     for n in sorted({r.n for r in all_rows}):
         row = get(n, NOISE_ONLY, "hrdwatch")
@@ -367,6 +370,8 @@ def make_tools(args: argparse.Namespace, workdir: Path, urls: list[str], tools: 
     made: list[Tool] = []
     if "hrdwatch" in tools:
         made.append(Hrdwatch(workdir / "hrdwatch", urls, args.timeout, source=args.hrdwatch_path))
+    if "hrdwatch" in tools and args.service:
+        made.append(HrdwatchRun(workdir / "hrdwatch-run", urls, args.timeout, source=args.hrdwatch_path))
     if "urlwatch" in tools:
         made.append(Urlwatch(workdir / "urlwatch", urls, args.timeout, ensure_urlwatch(), args.urlwatch_html2text))
     return made
@@ -471,44 +476,6 @@ def run_size(
 
 
 # HOOK(hrdwatch run): the soak of `hrdwatch run` as ONE long-lived scheduler process.
-_CRAWL_LINE = re.compile(r"crawl source=(?P<source>\S+) (?P<rest>.*)$")
-_CRAWL_COUNTS = re.compile(r"(fetched|changed|new_documents|alerts|errors)=(\d+)")
-
-
-class _RunLog:
-    """Follows the `run` process's stderr (a file) and tallies its `crawl source=` lines."""
-
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        self.offset = 0
-        self.partial = b""
-        self.lines = 0  # `crawl source=` lines: one per source per crawl
-        self.failed = 0  # of which: killed, failed or skipped crawls
-        self.totals: dict[str, int] = {}
-        self.problems: list[str] = []
-
-    def poll(self) -> None:
-        with self.path.open("rb") as f:
-            f.seek(self.offset)
-            data = f.read()
-        self.offset += len(data)
-        chunks = (self.partial + data).split(b"\n")
-        self.partial = chunks.pop()
-        for raw in chunks:
-            line = raw.decode("utf-8", "replace")
-            found = _CRAWL_LINE.search(line)
-            if found:
-                self.lines += 1
-                counts = {k: int(v) for k, v in _CRAWL_COUNTS.findall(found.group("rest"))}
-                if "duration=" not in found.group("rest"):
-                    self.failed += 1
-                    self.problems.append(line.strip()[-300:])
-                for key, value in counts.items():
-                    self.totals[key] = self.totals.get(key, 0) + value
-            elif " ERROR " in line or "Traceback" in line or "missed its run" in line:
-                self.problems.append(line.strip()[-300:])
-
-
 def _scheduler_config(tool: Hrdwatch, every: float) -> None:
     """Rewrite the benchmark's hrdwatch configuration for `run`: every source every ``every`` s."""
     config = json.loads(tool.config.read_text("utf-8"))
@@ -556,7 +523,7 @@ def soak_with_scheduler(args: argparse.Namespace, n: int, workroot: Path) -> lis
             proc = subprocess.Popen(
                 command, env=child_env(tool.env()), cwd=tool.workdir, stdout=out, stderr=err, stdin=subprocess.DEVNULL
             )
-        runlog = _RunLog(err_path)
+        runlog = RunLog(err_path)
         print(
             f"{'cycle':>5}{'run RSS MiB':>12}{'run HWM MiB':>12}{'max child MiB':>14}{'children':>9}{'crawl s':>8}"
             f"{'pages req':>10}{'304':>6}{'changed':>8}{'alerts':>7}{'alerts so far':>14}{'err':>5}",
@@ -737,6 +704,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="which monitors to run (default both; --quick and --soak: hrdwatch)",
     )
     parser.add_argument("--quick", action="store_true", help="smoke run: N=20, hrdwatch only unless told otherwise")
+    parser.add_argument(
+        "--service",
+        action="store_true",
+        help="also run hrdwatch's cycles 2-4 through a warm `hrdwatch run` (SIGUSR1), as tool hrd-run",
+    )
     parser.add_argument("--soak", type=int, metavar="CYCLES", help="memory soak: a baseline then CYCLES noisy cycles")
     parser.add_argument(
         "--soak-runner",
