@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks.server import SiteServer
-from benchmarks.service import HrdwatchRun, RunLog
+from benchmarks.service import HrdwatchRun, RunLog, descendants
 from benchmarks.sitegen import news_pages
 from benchmarks.tools import (
     REPO,
@@ -35,7 +35,6 @@ from benchmarks.tools import (
     Tool,
     Urlwatch,
     child_env,
-    child_pids,
     ensure_urlwatch,
     has_module,
     read_rss_kib,
@@ -490,10 +489,11 @@ def soak_with_scheduler(args: argparse.Namespace, n: int, workroot: Path) -> lis
 
     The cycle period is 1.5× the baseline crawl's wall time (at least 30 s; ``--soak-period``
     overrides it). The baseline stamps every source with the same last-crawl time, so with
-    ``jitter: 0`` all sources fall due together each period: two crawl children of 200 sources
-    (``max_parallel: 2``). Before each period the site is re-rendered with fresh noise and 10%
-    of the pages gain a paragraph; during it the crawl children's VmHWM is polled, and when all
-    N `crawl source=` lines of the cycle are logged the `run` process's VmRSS is sampled.
+    ``jitter: 0`` all sources fall due together each period: one crawl child of N sources (up
+    to 1,000), which splits itself over the CPUs. Before each period the site is re-rendered
+    with fresh noise and 10% of the pages gain a paragraph; during it the crawl children's
+    VmHWM is polled, and when all N `crawl source=` lines of the cycle are logged the `run`
+    process's VmRSS is sampled.
     """
     records: list[dict[str, Any]] = []
     procs = args.server_procs or 1
@@ -549,7 +549,10 @@ def soak_with_scheduler(args: argparse.Namespace, n: int, workroot: Path) -> lis
                 seen_children: set[int] = set()
                 first_child = last_child = 0.0
                 while True:
-                    for child in child_pids(proc.pid):
+                    # crawl processes: the service's children, or those of its prefork server
+                    for child in descendants(proc.pid):
+                        if child == runlog.prefork_pid:
+                            continue
                         _rss, hwm = read_rss_kib(child)
                         if hwm:
                             seen_children.add(child)
