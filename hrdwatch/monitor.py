@@ -45,6 +45,8 @@ from hrdwatch.detect.diff import (
     shape,
     shapes,
     units_of,
+    updates,
+    without_joins,
     without_rewordings,
 )
 from hrdwatch.detect.extract import Block, ExtractionError, FeedEntry, Page, extract_document, extract_feed
@@ -561,13 +563,17 @@ class Monitor:
     ) -> None:
         now = self.clock()
         previous: list[Unit] = []
+        before: list[str] = []  # the previous version's blocks
         if not is_baseline and not new_document:
-            blocks = session.execute(
-                select(Snapshot.blocks).where(Snapshot.document_id == doc.id).order_by(Snapshot.id.desc()).limit(1)
-            ).scalar_one_or_none()
-            previous = units_of([Block(text) for text in blocks or []], memo)
+            before = (
+                session.execute(
+                    select(Snapshot.blocks).where(Snapshot.document_id == doc.id).order_by(Snapshot.id.desc()).limit(1)
+                ).scalar_one_or_none()
+                or []
+            )
+            previous = units_of([Block(text) for text in before], memo)
         seen = self._seen(session, result.source_id, units)
-        fresh = new_units(units, seen, [unit.key for unit in previous])
+        fresh = without_joins(new_units(units, seen, [unit.key for unit in previous]), before)
         unseen = {unit.fingerprint for unit in fresh}
         kept = {unit.block for unit in units if unit.fingerprint not in unseen}  # blocks already there
         current = {unit.key for unit in units}
@@ -630,7 +636,14 @@ class Monitor:
         else:  # the other documents are read only when they can matter
             restated = restatements(fresh, self._said_elsewhere(session, doc), gone)
         self._alerts(
-            session, change, doc, page.blocks, page.title, [u for u in fresh if u.fingerprint not in restated], kept
+            session,
+            change,
+            doc,
+            page.blocks,
+            page.title,
+            [u for u in fresh if u.fingerprint not in restated],
+            kept,
+            updates(fresh, gone) if not new_document else set(),
         )
 
     def _said_elsewhere(self, session: Session, doc: Document) -> list[Unit]:
@@ -669,6 +682,7 @@ class Monitor:
         title: str,
         fresh: list[Unit],
         kept: Container[int] = frozenset(),
+        edits: Container[int] = frozenset(),
     ) -> None:
         findings = judge(
             list(blocks),
@@ -677,6 +691,7 @@ class Monitor:
             self.topics[change.source_id],
             document_level=change.kind == "new-document",
             kept=kept,
+            updates=edits,
         )
         for finding in findings:
             alert = Alert(

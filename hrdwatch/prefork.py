@@ -324,7 +324,11 @@ def serve() -> None:
     gc.disable()  # start-up makes long-lived objects only (see hrdwatch.__main__)
     import hrdwatch.cli  # noqa: F401  (the command line and everything a crawl imports at start)
     from hrdwatch.crawler import run as crawl_run
+    from hrdwatch.detect.relevance import builtin_topics, compile_topics
 
+    # The built-in topics' regular expressions compiled once: a crawl compiles its topics
+    # again, and finds these in the `re` module's cache (80 ms less per crawl).
+    compile_topics(builtin_topics())
     crawl_run.preload()  # Scrapy's crawl machinery; freezes the heap and turns the collector on
     wake_read, wake_write = os.pipe()
     os.set_blocking(wake_write, False)

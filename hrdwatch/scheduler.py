@@ -8,13 +8,16 @@ Design:
 - The jobs only queue their source; dispatchers (``run.max_parallel`` of them) crawl the
   sources that are due at about the same time together in one `hrdwatch crawl ID …` process
   (Twisted's reactor cannot be restarted, and a crash, leak or hang stays in that process;
-  one process per batch rather than per source keeps the start-up cost small). A crawl past
+  one process per batch rather than per source keeps the start-up cost small; with
+  ``run.prefork`` the process is forked from a server that has imported the crawl's code,
+  hrdwatch.prefork, so it does not pay for the imports either). A crawl past
   ``run.crawl_timeout`` is killed; its sources are then crawled one by one, so that only the
   one that hangs is recorded as an error and the others are not held up.
 - Mutual exclusion is in the database (hrdwatch.storage.locks), taken by the crawl process
   itself, so two `run` processes, or `run` and a manual `crawl`, never crawl one source at once.
-- SIGHUP re-reads the configuration; SIGTERM/SIGINT stop cleanly: running crawls get SIGTERM
-  (Scrapy then finishes what it has in flight), then SIGKILL after a grace period, and are recorded.
+- SIGUSR1 queues every enabled source now; SIGHUP re-reads the configuration; SIGTERM/SIGINT
+  stop cleanly: running crawls get SIGTERM (Scrapy then finishes what it has in flight), then
+  SIGKILL after a grace period, and are recorded.
 """
 
 from __future__ import annotations

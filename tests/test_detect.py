@@ -16,6 +16,8 @@ from hrdwatch.detect.diff import (
     same_information,
     shape,
     units_of,
+    updates,
+    without_joins,
     without_rewordings,
 )
 from hrdwatch.detect.extract import (
@@ -119,6 +121,9 @@ def test_relevant(text: str) -> None:
         "The European Union renewed its worldwide programme for people who defend human rights at risk.",
         "Kuvendi i Kosovës miratoi mekanizmin për mbrojtjen e aktivistëve dhe gazetarëve të kërcënuar.",
         "L'Assemblée du Kosovo (Kuvendi) a adopté une loi créant un mécanisme de protection des défenseurs des droits.",
+        # Montenegro in the genitive and accusative (Malit të Zi, Malin e Zi), not only "Mali i Zi".
+        "Kuvendi i Malit të Zi miratoi ligjin për mbrojtjen e mbrojtësve të të drejtave të njeriut.",
+        "Qeveria e themeloi në Malin e Zi një mekanizëm mbrojtjeje për mbrojtësit e të drejtave të njeriut.",
         # "mbrojtëse" is also "protective": the Minister of Defence's protective measures for residents.
         "Ministri i Mbrojtjes: masa mbrojtëse për banorët deri sa zjarri të shuhet plotësisht.",
         # The EU's worldwide programme for defenders (ProtectDefenders.eu) is not Albania's mechanism.
@@ -213,6 +218,31 @@ def test_latest_news_boxes_and_social_feeds_are_chrome() -> None:
     texts = [block.text for block in extract_html(PORTAL, "http://x/").blocks]
     assert texts[0] == "Roundtable on a protection mechanism" and len(texts) == 3
     assert not any("resolution supporting" in t or "criminals" in t or "follow-up" in t for t in texts)
+
+
+def test_page_builder_widgets_are_content_and_wordpress_widgets_chrome() -> None:
+    # Elementor puts each paragraph in its own "elementor-widget-container" (none holds half
+    # the text), SiteOrigin its text panels in "so-panel widget"; a WordPress sidebar widget's
+    # class starts with "widget".
+    nest = "".join(f'<div class="elementor-widget-wrap e-{i}">' for i in range(12))
+    close = "</div>" * 12
+    page = (
+        "<html><body><div data-elementor-type='single-post' class='elementor elementor-1200'>"
+        f'{nest}<div class="elementor-widget-container"><h1>Workshop in Tirana</h1></div>{close}'
+        f'{nest}<div class="elementor-widget-container"><p>The Ombudsperson opened a focal point '
+        f"for human rights defenders.</p></div>{close}"
+        f'{nest}<div class="elementor-widget-container"><p>It answers within 48 hours.</p></div>{close}'
+        '<div class="so-panel widget widget_sow-editor"><p>The network of defenders welcomed it.</p></div>'
+        "</div><section class='widget widget_recent_entries'><a href='/a'>Older post on the mechanism</a>"
+        "</section><div id='widgets-footer'><p>Subscribe</p></div></body></html>"
+    )
+    texts = [block.text for block in extract_html(page, "http://x/").blocks]
+    assert texts == [
+        "Workshop in Tirana",
+        "The Ombudsperson opened a focal point for human rights defenders.",
+        "It answers within 48 hours.",
+        "The network of defenders welcomed it.",
+    ]
 
 
 def test_reader_comments_are_chrome_in_albanian_and_french_too() -> None:
@@ -404,6 +434,44 @@ def test_on_a_page_about_the_topic_a_protection_mechanism_needs_no_defenders_nam
         assert bool(judge(blocks, "Albania", fresh, topics)) is alerts
 
 
+def test_an_update_of_a_dated_statement_on_a_page_about_the_mechanism_is_judged_with_the_page() -> None:
+    # "Next steps" on a page dedicated to the mechanism: the planned meeting was held. The
+    # edited sentence names no defenders; the page, titled after the mechanism, does.
+    before = "Le groupe de travail doit se réunir pour la première fois en juin 2026 à Tirana, avec la police."
+    after = "Le groupe de travail s'est réuni pour la première fois le 18 juin 2026 à Tirana, avec la police."
+    about = (
+        "En avril 2026, le ministère a créé un groupe de travail chargé de préparer un mécanisme de protection "
+        "des défenseur·e·s des droits humains."
+    )
+    topics = {"hrd-mechanism": TOPIC}
+    for title, page, alerts in (
+        ("Albanie : suivi du mécanisme de protection", [about], True),
+        ("Albanie : actualités", [about], False),  # a page of mixed news
+        ("Albanie : suivi du mécanisme de protection", ["Le parc de la ville a rouvert."], False),
+    ):
+        blocks = [Block(text) for text in [*page, after]]
+        units = units_of(blocks)
+        fresh = [unit for unit in units if unit.text == after]
+        edits = updates(fresh, [unit.key for unit in units_of([Block(before)])])
+        assert edits == {fresh[0].fingerprint}
+        assert bool(judge(blocks, title, fresh, topics, updates=edits)) is alerts, title
+        assert judge(blocks, title, fresh, topics) == []  # a new sentence, not an edit
+    unrelated = [u.key for u in units_of([Block("La fête de la ville aura lieu le 18 juin 2026 à Tirana.")])]
+    assert updates(units_of([Block(after)]), unrelated) == set()
+
+
+def test_a_credit_line_is_not_completed_by_context() -> None:
+    title = "Shtatë vjet pas rezolutës për mbrojtësit e të drejtave të njeriut"
+    for line, alerts in (
+        ("Foto: Arkivi i Kuvendit të Shqipërisë", False),
+        ("© OSCE Presence in Albania / Kuvendi", False),
+        ("Foto: Kuvendi i Shqipërisë miratoi sot në parim projektligjin për mekanizmin e mbrojtjes", True),
+    ):
+        blocks = [Block("Organizatat kërkojnë një mekanizëm mbrojtjeje për mbrojtësit."), Block(line)]
+        fresh = units_of(blocks[1:])
+        assert bool(judge(blocks, title, fresh, {"hrd-mechanism": TOPIC})) is alerts, line
+
+
 def test_a_call_for_donations_is_no_news_whatever_it_names() -> None:
     appeal = "Soutenez notre travail : vos dons financent notre fonds d'urgence pour les défenseur·e·s."
     blocks = [Block(appeal)]
@@ -548,6 +616,24 @@ def test_a_sentence_that_lost_what_was_glued_to_it_is_not_new() -> None:
     # Words added to an old sentence are new.
     longer = units_of([Block("13 prill 2018: Kuvendi organizoi një tryezë për mekanizmin dhe miratoi projektligjin.")])
     assert new_units(longer, set(), [u.key for u in old]) == longer
+
+
+def test_a_date_list_redrawn_as_table_rows_is_not_new() -> None:
+    # <dl><dt>13 avril 2018</dt><dd>Table ronde …</dd> → <tr><td>13 avril 2018</td><td>Table ronde …</td>.
+    entry = "Table ronde au Parlement albanais sur un mécanisme de protection des défenseur·e·s."
+    before = ["Chronologie", "13 avril 2018", entry, "3 mars 2019", "Adoption d'une résolution de soutien."]
+    previous = [unit.key for unit in units_of([Block(text) for text in before])]
+    for row, new in (
+        (f"13 avril 2018 | {entry}", False),
+        (f"14 avril 2018 | {entry}", True),  # another date: news
+        (f"3 mars 2019 | {entry}", True),  # joins what did not stand together
+    ):
+        rows = units_of([Block(row, "tr")])
+        assert bool(without_joins(new_units(rows, set(), previous), before)) is new, row
+    # Two sentences of the previous version joined into one are not new either.
+    a, b = "The Committee met on 3 May 2027.", "It adopted the draft law on defenders."
+    joined = units_of([Block("The Committee met on 3 May 2027, it adopted the draft law on defenders.")])
+    assert new_units(joined, set(), [unit.key for unit in units_of([Block(f"{a} {b}")])]) == []
 
 
 def test_a_split_sentence_is_not_new_for_its_pronoun_nor_a_short_session_id_for_its_letters() -> None:

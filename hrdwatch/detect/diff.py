@@ -14,6 +14,7 @@ from collections.abc import Container, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from difflib import SequenceMatcher
 from functools import lru_cache
+from itertools import pairwise
 from urllib.parse import parse_qsl, urlsplit
 
 from hrdwatch.detect.extract import Block, Page
@@ -162,18 +163,39 @@ def new_units(units: Sequence[Unit], seen: Container[int], previous: Sequence[st
     sentence of the previous version is not new either: the start of a sentence (a page cut
     off mid-sentence), a sentence that a menu or heading was glued to before the site's
     markup changed ("Kronologji 13 prill 2018: Kuvendi …" → "13 prill 2018: Kuvendi …"), or
-    the second half of a sentence split in two, but for its pronoun ("Elle a décidé …")."""
+    the second half of a sentence split in two, but for its pronoun ("Elle a décidé …"). Nor
+    is a unit that joins two or three consecutive sentences of the previous version: a
+    definition list or a date and its entry redrawn as one table row ("13 avril 2018 | Table
+    ronde …")."""
     fresh: list[Unit] = []
     taken: set[int] = set()
     wrapped = [f" {old} " for old in previous]
+    joined = {" ".join(previous[i : i + n]) for n in (2, 3) for i in range(len(previous) - n + 1)}
     for unit in units:
         if unit.fingerprint in seen or unit.fingerprint in taken:
             continue
         if len(unit.key) >= 20 and any(f" {_without_pronoun(unit.key)} " in old for old in wrapped):
             continue
+        if unit.key in joined:
+            continue
         taken.add(unit.fingerprint)
         fresh.append(unit)
     return fresh
+
+
+def without_joins(fresh: Sequence[Unit], before: Sequence[str]) -> list[Unit]:
+    """The fresh units that do not join the last sentence of a block of the previous version
+    (``before``: its blocks' texts) to the first of the next one: a date that stood alone in
+    a definition list, too short to be a sentence of its own, now at the head of its entry's
+    table row ("13 avril 2018" + "Table ronde …" → "13 avril 2018 | Table ronde …")."""
+    if not fresh:
+        return list(fresh)
+    joined: set[str] = set()
+    for first, second in pairwise(before):
+        head, tail = sentences(first), sentences(second)
+        if head and tail:
+            joined.add(canonical(f"{head[-1]} {tail[0]}"))
+    return [unit for unit in fresh if unit.key not in joined]
 
 
 # --- rewordings that carry nothing new ------------------------------------------------------
@@ -296,6 +318,25 @@ _REPUBLISHED = re.compile(
     r"\b(?:from (?:the|our) archives?|nga arkiv\w*|ne arkiv\w* tone|republish\w*|re publish\w*|republication|"
     r"republie\w*|ripublik\w*|de nouveau (?:accessible|en ligne)|dans nos archives)\b"
 )
+
+
+UPDATE_SHARE = 0.6  # of a fresh sentence's longer words that one sentence which left had
+
+
+def updates(fresh: Sequence[Unit], gone: Sequence[str]) -> set[int]:
+    """Fingerprints of the fresh sentences that edit a sentence which left the document: four
+    or more longer words, at least UPDATE_SHARE of them from one sentence that is gone. What
+    the page said is brought up to date ("The working group is to meet in June" → "The
+    working group met on 18 June"): the page's own subject is the edit's subject too."""
+    if not gone or len(fresh) * len(gone) > _MAX_PAIRS:
+        return set()
+    old = [_stems(key) for key in gone]
+    found: set[int] = set()
+    for unit in fresh:
+        mine = _stems(unit.key)
+        if len(mine) >= 4 and any(len(mine & stems) >= UPDATE_SHARE * len(mine) for stems in old):
+            found.add(unit.fingerprint)
+    return found
 
 
 def republished(text: str) -> bool:

@@ -148,12 +148,18 @@ _FRAME_NAMES = re.compile(r"(?:^|[\s_-])(?:footer|header|masthead)(?:$|[\s_-])",
 _CHROME = re.compile(
     r"(?:^|[\s_-])(?<!has-)(?<!with-)(?<!without-)(?<!no-)"
     r"(?:cookie|consent|gdpr|banner|breadcrumbs?|menu|navbar|nav|navigation|sidebar|side-bar|"
-    r"social|share|sharing|related|popular|most-?read|trending|latest|recent|widget|advert|ads?|"
+    r"social|share|sharing|related|popular|most-?read|trending|latest|recent|advert|ads?|"
     r"instagram|facebook|twitter|tweets?|"
     r"promo|newsletter|subscribe|skip|pagination|pager|login|signin|search(?![-_]?results?)|toolbar|modal|"
     r"popup|lang|language|langs|languages|portlet-topper|carousel|ticker|tags?|tagcloud|comments?|komente|commentaires|disqus)(?:$|[\s_-])",
     re.IGNORECASE,
 )
+# "widget" is chrome only when a class or id starts with it: WordPress's sidebar and footer
+# widgets ("widget widget_recent_entries", "widget-area"). Page builders use the word for
+# their content blocks: Elementor puts every paragraph of an article in its own
+# "elementor-widget-container", SiteOrigin its text panels in "so-panel widget" (the rule
+# trafilatura follows too).
+_WIDGET = re.compile(r"^\s*widgets?(?:$|[\s_-])", re.IGNORECASE)
 _CHROME_ROLES = {"navigation", "banner", "contentinfo", "complementary", "search", "menu", "menubar", "dialog"}
 _BLOCK_TAGS = {
     "p": "p",
@@ -235,7 +241,11 @@ class _Chrome:
         ident = f"{attrib.get('class', '')} {attrib.get('id', '')}"
         if not ident.strip():
             return False
-        named = bool(_CHROME.search(ident)) or (bool(_FRAME_NAMES.search(ident)) and not _scoped(element))
+        named = (
+            bool(_CHROME.search(ident))
+            or bool(_WIDGET.match(attrib.get("class", "")) or _WIDGET.match(attrib.get("id", "")))
+            or (bool(_FRAME_NAMES.search(ident)) and not _scoped(element))
+        )
         return named and not self._bulk(element)
 
     def _bulk(self, element: etree._Element) -> bool:

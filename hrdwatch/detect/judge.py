@@ -14,10 +14,15 @@ from dataclasses import dataclass
 from hrdwatch.detect.diff import Unit
 from hrdwatch.detect.extract import Block
 from hrdwatch.detect.relevance import Score, Topic, about_elsewhere, names_lookalike, score
-from hrdwatch.detect.text import content_words
+from hrdwatch.detect.text import content_words, fold
 
 EXCERPT_LIMIT = 2000
 _FACT = re.compile(r"\d")
+# A credit or source line: "Foto: Arkivi i Kuvendit", "Photo : Conseil de l'Europe",
+# "Burimi: ...", "Source: OSCE". It names who made a picture or a text, and says nothing;
+# a caption that tells of an event is longer than CREDIT_WORDS.
+_CREDIT = re.compile(r"^\s*(?:©|\(c\)|(?:foto\w*|photos?|images?|credits?|burimi?|sources?)\s*[:|/–-])", re.IGNORECASE)
+CREDIT_WORDS = 6
 
 
 @dataclass(frozen=True)
@@ -36,13 +41,15 @@ def judge(
     topics: Mapping[str, Topic],
     document_level: bool = False,
     kept: Container[int] = frozenset(),
+    updates: Container[int] = frozenset(),
 ) -> list[Finding]:
     """Findings for a document's new sentences. ``document_level``: the whole document is new
     (a listing's new article, a feed entry), so what it says elsewhere counts too. ``kept``:
-    the blocks that were there before (they hold a sentence seen before)."""
+    the blocks that were there before (they hold a sentence seen before). ``updates``: the
+    fingerprints of the new sentences that edit one the document had (diff.updates)."""
     findings: list[Finding] = []
     for topic in topics.values():
-        finding = _judge_topic(blocks, title, fresh, topic, document_level, kept)
+        finding = _judge_topic(blocks, title, fresh, topic, document_level, kept, updates)
         if finding is not None:
             findings.append(finding)
     return findings
@@ -55,6 +62,7 @@ def _judge_topic(
     topic: Topic,
     document_level: bool,
     kept: Container[int],
+    updates: Container[int],
 ) -> Finding | None:
     relevant: dict[int, list[Score]] = {}
     carriers: list[str] = []
@@ -65,6 +73,7 @@ def _judge_topic(
         document = title if about_elsewhere(topic, title) else "\n".join([title, *(b.text for b in blocks)])
     elsewhere: dict[int, bool] = {}
     about_topic: bool | None = None
+    dedicated: bool | None = None
     for unit in fresh:
         block = blocks[unit.block]
         # A paragraph about another country speaks of that country in every sentence, also
@@ -85,16 +94,30 @@ def _judge_topic(
                 continue
             if content_words(unit.text) < 3:
                 continue  # a label ("Deklarata"), not a statement that context could complete
+            if _CREDIT.match(fold(unit.text)) and content_words(unit.text) <= CREDIT_WORDS + 1:
+                continue  # a credit line, not a statement either
             context = " \n ".join(part for part in (block.text, block.heading, title) if part and part != unit.text)
             result = score(topic, unit.text, context=context, document=document)
             # A sentence that itself speaks of a protection mechanism (a new roundtable on one)
             # without naming whose it is ("a law on a national protection mechanism"): on a
             # page about the topic (two paragraphs relevant on their own) the page says whose;
             # elsewhere it may be any mechanism.
-            if not result.relevant and {"mechanism", "protection"} <= own and not document_level:
-                if about_topic is None:
-                    about_topic = sum(1 for b in blocks if score(topic, b.text).relevant) >= 2
-                if about_topic:
+            # So may an edit that brings a dated statement of a page dedicated to the mechanism
+            # up to date (its title speaks of a protection mechanism, and a paragraph of it is
+            # about the topic): "The working group met on 18 June" under "Next steps".
+            if not result.relevant and not document_level:
+                page_context = False
+                if {"mechanism", "protection"} <= own:
+                    if about_topic is None:
+                        about_topic = sum(1 for b in blocks if score(topic, b.text).relevant) >= 2
+                    page_context = about_topic
+                elif unit.fingerprint in updates and _FACT.search(unit.text):
+                    if dedicated is None:
+                        dedicated = {"mechanism", "protection"} <= set(score(topic, title).groups) and any(
+                            score(topic, b.text).relevant for b in blocks
+                        )
+                    page_context = dedicated
+                if page_context:
                     page_text = " \n ".join([title, *(b.text for b in blocks)])
                     result = score(topic, unit.text, context=page_text)
             if not result.relevant:
