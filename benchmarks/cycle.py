@@ -525,7 +525,8 @@ def soak_with_scheduler(args: argparse.Namespace, n: int, workroot: Path) -> lis
             )
         runlog = RunLog(err_path)
         print(
-            f"{'cycle':>5}{'run RSS MiB':>12}{'run HWM MiB':>12}{'max child MiB':>14}{'children':>9}{'crawl s':>8}"
+            f"{'cycle':>5}{'run RSS MiB':>12}{'run HWM MiB':>12}{'prefork MiB':>12}{'max child MiB':>14}"
+            f"{'children':>9}{'crawl s':>8}"
             f"{'pages req':>10}{'304':>6}{'changed':>8}{'alerts':>7}{'alerts so far':>14}{'err':>5}",
             flush=True,
         )
@@ -570,6 +571,7 @@ def soak_with_scheduler(args: argparse.Namespace, n: int, workroot: Path) -> lis
                 time.sleep(0.5)  # let the finished children's requests settle in the counters
                 runlog.poll()
                 rss_kib, hwm_kib = read_rss_kib(proc.pid)
+                prefork_kib = read_rss_kib(runlog.prefork_pid)[0] if runlog.prefork_pid else 0
                 served = site.stats()
                 delta = {k: v - before.get(k, 0) for k, v in runlog.totals.items()}
                 alerts_so_far += delta.get("alerts", 0)
@@ -585,6 +587,7 @@ def soak_with_scheduler(args: argparse.Namespace, n: int, workroot: Path) -> lis
                     "cycle": number,
                     "period_s": period,
                     "run_rss_mib": rss_kib / 1024,
+                    "prefork_rss_mib": prefork_kib / 1024,
                     "run_hwm_mib": hwm_kib / 1024,
                     "max_child_rss_mib": child_peak_kib / 1024,
                     "children": len(seen_children),
@@ -605,7 +608,7 @@ def soak_with_scheduler(args: argparse.Namespace, n: int, workroot: Path) -> lis
                 records.append(record)
                 print(
                     f"{number:>5}{record['run_rss_mib']:>12.1f}{record['run_hwm_mib']:>12.1f}"
-                    f"{record['max_child_rss_mib']:>14.1f}{record['children']:>9}{record['children_wall_s']:>8.1f}"
+                    f"{record['prefork_rss_mib']:>12.1f}{record['max_child_rss_mib']:>14.1f}{record['children']:>9}{record['children_wall_s']:>8.1f}"
                     f"{record['page_requests']:>10}{record['pages_304']:>6}{record['changed']:>8}"
                     f"{record['alerts']:>7}{alerts_so_far:>14}{record['errors']:>5}",
                     flush=True,
@@ -649,6 +652,13 @@ def soak_with_scheduler(args: argparse.Namespace, n: int, workroot: Path) -> lis
                 f"{first['run_rss_mib']:.1f} → {last['run_rss_mib']:.1f} MiB ({growth:+.1f}%)"
             )
             print(f"  [{'PASS' if growth <= 10 else 'FAIL'}] run process RSS growth ≤ 10%: {growth:+.1f}%")
+            if first["prefork_rss_mib"] and last["prefork_rss_mib"]:
+                grown = 100 * (last["prefork_rss_mib"] - first["prefork_rss_mib"]) / first["prefork_rss_mib"]
+                print(
+                    f"prefork server RSS, cycle {first['cycle']} → cycle {last['cycle']}: "
+                    f"{first['prefork_rss_mib']:.1f} → {last['prefork_rss_mib']:.1f} MiB ({grown:+.1f}%)"
+                )
+                print(f"  [{'PASS' if grown <= 10 else 'FAIL'}] prefork server RSS growth ≤ 10%: {grown:+.1f}%")
     return records
 
 

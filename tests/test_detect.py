@@ -781,6 +781,21 @@ def test_a_paragraph_about_another_country_is_about_it_in_every_sentence() -> No
     assert judge(blocks, "Albania and the region", units_of(blocks), {"hrd-mechanism": TOPIC}) == []
 
 
+def test_a_new_article_is_about_another_country_only_when_its_title_or_lead_says_so() -> None:
+    # A committee's news (it never names Albania: it is Albania's Parliament) with an agenda
+    # item on an agreement with Montenegro, and an article about Montenegro's own law.
+    news = "Anëtarët dëgjuan relatorin e projektligjit «Për mbrojtjen e mbrojtësve të të drejtave të njeriut»."
+    agenda = "Në pikën e dytë, komisioni miratoi marrëveshjen me Malin e Zi për njohjen e diplomave."
+    lead = "Komisioni për të Drejtat e Njeriut shqyrtoi sot tre projektakte."
+    topics = {"hrd-mechanism": TOPIC}
+    for body, alerts in (
+        ([lead, agenda, news], True),
+        (["Kuvendi i Malit të Zi shqyrtoi sot tre projektakte.", agenda, news], False),
+    ):
+        blocks = [Block(text) for text in body]
+        assert bool(judge(blocks, "Lajme", units_of(blocks), topics, document_level=True)) is alerts, body[0]
+
+
 def test_a_heading_is_not_completed_by_the_page_title() -> None:
     blocks = [Block("Kronologjia e përpjekjeve për mekanizmin", "h")]
     title = "Mbrojtësit e të drejtave të njeriut në Shqipëri"

@@ -69,8 +69,14 @@ def _judge_topic(
     document = ""
     if document_level:
         # A new document whose title is about another country is about it, whatever its
-        # dateline says ("Tirana, 3 May — …"); otherwise its whole text decides.
-        document = title if about_elsewhere(topic, title) else "\n".join([title, *(b.text for b in blocks)])
+        # dateline says ("Tirana, 3 May — …"). One whose first paragraph names another country
+        # is about it unless it names Albania somewhere; one that names another country only
+        # further down is not (a committee's agenda item "the agreement with Montenegro").
+        lead = "\n".join([title, *(b.text for b in blocks if b.kind != "h")][:2])
+        if about_elsewhere(topic, title):
+            document = title
+        elif about_elsewhere(topic, lead):
+            document = "\n".join([title, *(b.text for b in blocks)])
     elsewhere: dict[int, bool] = {}
     about_topic: bool | None = None
     dedicated: bool | None = None
