@@ -44,6 +44,7 @@ from hrdwatch.detect.diff import (
     restatements,
     shape,
     shapes,
+    translations,
     units_of,
     updates,
     without_joins,
@@ -630,7 +631,7 @@ class Monitor:
         # entry) may restate what the source's other documents said: an explainer, a
         # "five years ago" post, a "read more" teaser.
         if not new_document:
-            restated = restatements(fresh, previous, gone)
+            restated = restatements(fresh, previous, gone) | translations(fresh, previous)
         elif republished(" ".join([page.title, *(block.text for block in page.blocks[:1])])):
             restated = {unit.fingerprint for unit in fresh}  # "From the archive: …", all of it
         else:  # the other documents are read only when they can matter

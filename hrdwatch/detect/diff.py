@@ -352,6 +352,12 @@ def _stems(key: str) -> set[str]:
     return {word[:5] for word in _STEM.findall(key)}
 
 
+def _says_now(unit: Unit) -> bool:
+    """Does the sentence speak of now ("today", "sot", "update")? Read in its text: the
+    canonical form masks the words of a relative date."""
+    return not _NOW.isdisjoint(re.findall(r"\w+", fold(unit.text)))
+
+
 def restatements(fresh: Sequence[Unit], previous: Sequence[Unit], gone: Sequence[str]) -> set[int]:
     """Fingerprints of the fresh sentences that only restate what the document already said.
     Added, not an edit of a sentence that left; no word of "now" or "update" (today, sot,
@@ -366,9 +372,8 @@ def restatements(fresh: Sequence[Unit], previous: Sequence[Unit], gone: Sequence
     ("From the archive: …", "Republication : …") restates it too."""
     candidates: list[tuple[Unit, str]] = []
     for unit in fresh:
-        key = same_dates(unit.key)
-        if _NOW.isdisjoint(key.split()):
-            candidates.append((unit, key))
+        if not _says_now(unit):
+            candidates.append((unit, same_dates(unit.key)))
     if not previous or not candidates:
         return set()
     old_keys = [same_dates(unit.key) for unit in previous]
@@ -396,6 +401,51 @@ def restatements(fresh: Sequence[Unit], previous: Sequence[Unit], gone: Sequence
         summary = bool(dates) and len(stems) >= 5 and len(stems & old_stems) >= RESTATED_SHARE * len(stems)
         planned = _PLANNED.search(key) is not None
         if summary or any(stems <= words and (planned or not plan) for words, plan in sentences):
+            found.add(unit.fingerprint)
+    return found
+
+
+# Function words that tell the watched languages apart (folded: "të" → "te").
+_FUNCTION_WORDS = {
+    "en": frozenset("the and of to is was were for with that by from this which have has been are its".split()),
+    "sq": frozenset("dhe te ne per nje me nga qe eshte u i se si por do ka jane kete ky kjo ish".split()),
+    "fr": frozenset("le la les des et du un une pour dans sur est que par au aux avec ont ete sont ce cette".split()),
+}
+
+
+def _language(key: str) -> str | None:
+    """The language of a text in canonical form, if its function words say so clearly: three
+    or more of one language's, twice as many as of any other's."""
+    words = key.split()
+    counts = sorted(((sum(w in vocab for w in words), name) for name, vocab in _FUNCTION_WORDS.items()), reverse=True)
+    (best, name), (second, _) = counts[0], counts[1]
+    return name if best >= 3 and best >= 2 * second else None
+
+
+def translations(fresh: Sequence[Unit], previous: Sequence[Unit]) -> set[int]:
+    """Fingerprints of the fresh sentences that translate what the document said: in another
+    language than the previous version's, with no word of "now" or "update", and no date or
+    number the page did not have (dates compared across languages: "13 prill 2018" is
+    "13 April 2018"). A page that adds an English version of its Albanian text, or the same URL
+    that now serves the Albanian translation, says nothing new; its news would bring a date."""
+    if not previous or not fresh:
+        return set()
+    old = " ".join(same_dates(unit.key) for unit in previous)
+    main = _language(old)
+    if main is None:
+        return set()
+    old_dates = set(_dates_of(old))
+    old_numbers = set(_NUMBER_TOKEN.findall(old))
+    found: set[int] = set()
+    for unit in fresh:
+        key = same_dates(unit.key)
+        language = _language(key)
+        if language is None or language == main or _says_now(unit):
+            continue
+        dates = _dates_of(key)
+        if not all(any(known.startswith(date) or date in known for known in old_dates) for date in dates):
+            continue
+        if old_numbers.issuperset(_NUMBER_TOKEN.findall(_DATE_TOKEN.sub(" ", key))):
             found.add(unit.fingerprint)
     return found
 
