@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks.server import SiteServer
-from benchmarks.service import HrdwatchRun, RunLog, descendants
+from benchmarks.service import HrdwatchRun, RunLog, descendants, is_prefork_server
 from benchmarks.sitegen import news_pages
 from benchmarks.tools import (
     REPO,
@@ -35,6 +35,7 @@ from benchmarks.tools import (
     Tool,
     Urlwatch,
     child_env,
+    child_pids,
     ensure_urlwatch,
     has_module,
     read_rss_kib,
@@ -551,8 +552,10 @@ def soak_with_scheduler(args: argparse.Namespace, n: int, workroot: Path) -> lis
                 first_child = last_child = 0.0
                 while True:
                     # crawl processes: the service's children, or those of its prefork server
+                    # (the prefork server is the service's child; its crawls, forked, share its command line)
+                    servers = {pid for pid in child_pids(proc.pid) if is_prefork_server(pid)}
                     for child in descendants(proc.pid):
-                        if child == runlog.prefork_pid:
+                        if child == runlog.prefork_pid or child in servers:
                             continue
                         _rss, hwm = read_rss_kib(child)
                         if hwm:

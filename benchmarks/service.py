@@ -93,6 +93,15 @@ def descendants(pid: int) -> list[int]:
     return found
 
 
+def is_prefork_server(pid: int) -> bool:
+    """Was this process started as a prefork server (``python -m hrdwatch.prefork``)? The
+    crawls it forks have the same command line: look only among the service's children."""
+    try:
+        return b"hrdwatch.prefork" in Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return False
+
+
 class HrdwatchRun(Hrdwatch):
     """hrdwatch's cycles 2–4 crawled by a warm `hrdwatch run` on SIGUSR1 (see the module doc)."""
 
