@@ -473,6 +473,14 @@ def test_a_credit_line_is_not_completed_by_context() -> None:
         assert bool(judge(blocks, title, fresh, {"hrd-mechanism": TOPIC})) is alerts, line
 
 
+def test_teasers_under_a_read_also_heading_are_no_news() -> None:
+    teaser = "Kuvendi miratoi projektligjin për mekanizmin e mbrojtjes së mbrojtësve të të drejtave të njeriut."
+    for heading, alerts in (("Lexo edhe", False), ("À lire aussi :", False), ("Zhvillimet e fundit", True)):
+        blocks = [Block(heading, "h"), Block(teaser, "p", heading)]
+        fresh = [unit for unit in units_of(blocks) if unit.block == 1]
+        assert bool(judge(blocks, "Lajme", fresh, {"hrd-mechanism": TOPIC})) is alerts, heading
+
+
 def test_a_call_for_donations_is_no_news_whatever_it_names() -> None:
     appeal = "Soutenez notre travail : vos dons financent notre fonds d'urgence pour les défenseur·e·s."
     blocks = [Block(appeal)]

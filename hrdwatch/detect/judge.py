@@ -23,6 +23,12 @@ _FACT = re.compile(r"\d")
 # a caption that tells of an event is longer than CREDIT_WORDS.
 _CREDIT = re.compile(r"^\s*(?:©|\(c\)|(?:foto\w*|photos?|images?|credits?|burimi?|sources?)\s*[:|/–-])", re.IGNORECASE)
 CREDIT_WORDS = 6
+# A "read also" box: teasers of other articles under a heading of its own.
+_SEE_ALSO = re.compile(
+    r"^\W*(?:read (?:also|more)|see also|related(?: articles| news| posts| stories)?|more on this( topic)?|"
+    r"lexo (?:edhe|gjithashtu|me shume)|shih (?:edhe|gjithashtu)|te ngjashme|(?:artikuj|lajme) te ngjashem|"
+    r"(?:a )?lire aussi|voir aussi|sur le meme sujet|(?:articles|actualites) (?:lies|liees|similaires))\W*$"
+)
 
 
 @dataclass(frozen=True)
@@ -87,7 +93,7 @@ def _judge_topic(
         # face threats can now ask it for protective measures.").
         if unit.block not in elsewhere:
             elsewhere[unit.block] = about_elsewhere(topic, block.text)
-        if elsewhere[unit.block]:
+        if elsewhere[unit.block] or (block.heading and _SEE_ALSO.match(fold(block.heading))):
             continue
         result = score(topic, unit.text, document=document)
         own = set(result.groups)
