@@ -14,7 +14,6 @@ from __future__ import annotations
 import argparse
 import json
 import shutil
-import signal
 import statistics
 import subprocess
 import sys
@@ -25,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks.server import SiteServer
-from benchmarks.service import HrdwatchRun, RunLog, descendants, is_prefork_server
+from benchmarks.service import HrdwatchRun, RunLog, descendants, is_prefork_server, stop_service
 from benchmarks.sitegen import news_pages
 from benchmarks.tools import (
     REPO,
@@ -624,13 +623,7 @@ def soak_with_scheduler(args: argparse.Namespace, n: int, workroot: Path) -> lis
                 if proc.poll() is not None:
                     break
         finally:
-            if proc.poll() is None:
-                proc.send_signal(signal.SIGTERM)
-                try:
-                    proc.wait(30)
-                except subprocess.TimeoutExpired:
-                    proc.kill()
-                    proc.wait()
+            stop_service(proc)
             runlog.poll()
         stopped = [line for line in err_path.read_text("utf-8", "replace").splitlines() if "stopped:" in line]
         print(

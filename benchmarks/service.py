@@ -93,6 +93,17 @@ def descendants(pid: int) -> list[int]:
     return found
 
 
+def stop_service(proc: subprocess.Popen[bytes]) -> None:
+    """SIGTERM a `hrdwatch run` process (it stops its crawls), SIGKILL it after 30 s."""
+    if proc.poll() is None:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
 def is_prefork_server(pid: int) -> bool:
     """Was this process started as a prefork server (``python -m hrdwatch.prefork``)? The
     crawls it forks have the same command line: look only among the service's children."""
@@ -159,13 +170,7 @@ class HrdwatchRun(Hrdwatch):
         except RuntimeError as exc:
             problems.append(str(exc))
         finally:
-            if proc.poll() is None:
-                proc.send_signal(signal.SIGTERM)
-                try:
-                    proc.wait(30)
-                except subprocess.TimeoutExpired:
-                    proc.kill()
-                    proc.wait()
+            stop_service(proc)
         problems += log.problems
         totals = log.totals
         summary = (

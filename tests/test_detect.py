@@ -643,6 +643,8 @@ def test_a_translation_of_the_page_is_not_new_but_a_new_date_in_it_is() -> None:
         ("On 12 May 2027 the Assembly adopted the law on the protection of the defenders.", False),  # a new date
         ("Today the Assembly adopted the law on the protection of the human rights defenders.", False),
         ("Kuvendi miratoi ligjin për mbrojtjen e mbrojtësve të të drejtave të njeriut.", False),  # the page's own
+        # Undated: news written in another language cannot be told from a translation.
+        ("The Assembly adopted the law on the protection of the defenders of the human rights.", False),
     ):
         fresh = units_of([Block(added)])
         assert bool(translations(fresh, previous)) is translation, added

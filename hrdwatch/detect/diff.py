@@ -352,6 +352,14 @@ def _stems(key: str) -> set[str]:
     return {word[:5] for word in _STEM.findall(key)}
 
 
+def _facts_known(key: str, dates: Sequence[str], old_dates: set[str], old_numbers: set[str]) -> bool:
+    """Are every date (a day, a month or a year of one) and every number of a sentence
+    (``key`` with its dates made comparable, ``dates`` found in it) already on the page?"""
+    if not all(any(known.startswith(date) or date in known for known in old_dates) for date in dates):
+        return False
+    return old_numbers.issuperset(_NUMBER_TOKEN.findall(_DATE_TOKEN.sub(" ", key)))
+
+
 def _says_now(unit: Unit) -> bool:
     """Does the sentence speak of now ("today", "sot", "update")? Read in its text: the
     canonical form masks the words of a relative date."""
@@ -389,9 +397,7 @@ def restatements(fresh: Sequence[Unit], previous: Sequence[Unit], gone: Sequence
             found.add(unit.fingerprint)  # an old item published again, said so
             continue
         dates = _dates_of(key)
-        if not all(any(known.startswith(date) or date in known for known in old_dates) for date in dates):
-            continue
-        if not old_numbers.issuperset(_NUMBER_TOKEN.findall(_DATE_TOKEN.sub(" ", key))):
+        if not _facts_known(key, dates, old_dates, old_numbers):
             continue
         stems = _stems(key)
         if len(stems) < 4:
@@ -424,10 +430,12 @@ def _language(key: str) -> str | None:
 
 def translations(fresh: Sequence[Unit], previous: Sequence[Unit]) -> set[int]:
     """Fingerprints of the fresh sentences that translate what the document said: in another
-    language than the previous version's, with no word of "now" or "update", and no date or
-    number the page did not have (dates compared across languages: "13 prill 2018" is
-    "13 April 2018"). A page that adds an English version of its Albanian text, or the same URL
-    that now serves the Albanian translation, says nothing new; its news would bring a date."""
+    language than the previous version's, with no word of "now" or "update", dated or with a
+    number, and no date or number the page did not have (dates compared across languages:
+    "13 prill 2018" is "13 April 2018"). A page that adds an English version of its Albanian
+    text, or the same URL that now serves the Albanian translation, says nothing new. An
+    undated sentence in another language cannot be told from news written in it ("Avokati i
+    Popullit ngriti një njësi …" on an English page), and is judged as it stands."""
     if not previous or not fresh:
         return set()
     old = " ".join(same_dates(unit.key) for unit in previous)
@@ -443,9 +451,7 @@ def translations(fresh: Sequence[Unit], previous: Sequence[Unit]) -> set[int]:
         if language is None or language == main or _says_now(unit):
             continue
         dates = _dates_of(key)
-        if not all(any(known.startswith(date) or date in known for known in old_dates) for date in dates):
-            continue
-        if old_numbers.issuperset(_NUMBER_TOKEN.findall(_DATE_TOKEN.sub(" ", key))):
+        if (dates or _NUMBER_TOKEN.search(key)) and _facts_known(key, dates, old_dates, old_numbers):
             found.add(unit.fingerprint)
     return found
 
