@@ -44,7 +44,6 @@ from hrdwatch.detect.diff import (
     restatements,
     shape,
     shapes,
-    translations,
     units_of,
     updates,
     without_joins,
@@ -630,12 +629,13 @@ class Monitor:
         # Recorded as changed, but old news. A new document (a listing's article, a feed
         # entry) may restate what the source's other documents said: an explainer, a
         # "five years ago" post, a "read more" teaser.
+        edits = updates(fresh, gone)  # (none in a new document: nothing left it)
         if not new_document:
-            restated = restatements(fresh, previous, gone) | translations(fresh, previous)
+            restated = restatements(fresh, previous, edits, across_languages=True)
         elif republished(" ".join([page.title, *(block.text for block in page.blocks[:1])])):
             restated = {unit.fingerprint for unit in fresh}  # "From the archive: …", all of it
         else:  # the other documents are read only when they can matter
-            restated = restatements(fresh, self._said_elsewhere(session, doc), gone)
+            restated = restatements(fresh, self._said_elsewhere(session, doc), edits)
         self._alerts(
             session,
             change,
@@ -644,7 +644,7 @@ class Monitor:
             page.title,
             [u for u in fresh if u.fingerprint not in restated],
             kept,
-            updates(fresh, gone) if not new_document else set(),
+            edits,
         )
 
     def _said_elsewhere(self, session: Session, doc: Document) -> list[Unit]:

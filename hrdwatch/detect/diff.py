@@ -325,15 +325,16 @@ UPDATE_SHARE = 0.6  # of a fresh sentence's longer words that one sentence which
 
 def updates(fresh: Sequence[Unit], gone: Sequence[str]) -> set[int]:
     """Fingerprints of the fresh sentences that edit a sentence which left the document: four
-    or more longer words, at least UPDATE_SHARE of them from one sentence that is gone. What
-    the page said is brought up to date ("The working group is to meet in June" → "The
-    working group met on 18 June"): the page's own subject is the edit's subject too."""
-    if not gone or len(fresh) * len(gone) > _MAX_PAIRS:
+    or more longer words (dates aside), at least UPDATE_SHARE of them from one sentence that
+    is gone. What the page said is brought up to date ("The working group is to meet in
+    June" → "The working group met on 18 June"): judged as an edit, never as a restatement,
+    and with the page's own subject as its subject."""
+    if not gone:
         return set()
-    old = [_stems(key) for key in gone]
+    old = [_stems(same_dates(key)) for key in gone]
     found: set[int] = set()
     for unit in fresh:
-        mine = _stems(unit.key)
+        mine = _stems(same_dates(unit.key))
         if len(mine) >= 4 and any(len(mine & stems) >= UPDATE_SHARE * len(mine) for stems in old):
             found.add(unit.fingerprint)
     return found
@@ -366,18 +367,28 @@ def _says_now(unit: Unit) -> bool:
     return not _NOW.isdisjoint(re.findall(r"\w+", fold(unit.text)))
 
 
-def restatements(fresh: Sequence[Unit], previous: Sequence[Unit], gone: Sequence[str]) -> set[int]:
+def restatements(
+    fresh: Sequence[Unit], previous: Sequence[Unit], edits: Container[int], across_languages: bool = False
+) -> set[int]:
     """Fingerprints of the fresh sentences that only restate what the document already said.
-    Added, not an edit of a sentence that left; no word of "now" or "update" (today, sot,
-    aujourd'hui); every date (a day, a month or a year of one) and every number already on
-    the page; four or more longer words; and either dated, with at least RESTATED_SHARE of
-    its longer words (five or more of them) already on the page — "In short: a roundtable
-    was held in April 2018, and Parliament adopted a resolution in March 2019" — or, dated
-    or not, every longer word standing in one sentence of the page, which spoke of no plan,
-    expectation or work under way unless this one does too: a "key points" box, a photo
-    caption, a timeline's entry. A new date or number, a word of news, an edit, a plan
-    fulfilled or work finished are news. A sentence that presents an old item published again
-    ("From the archive: …", "Republication : …") restates it too."""
+    Added, not an edit of a sentence that left (``edits``, from :func:`updates`); no word of
+    "now" or "update" (today, sot, aujourd'hui); every date (a day, a month or a year of one)
+    and every number already on the page; four or more longer words; and either dated, with
+    at least RESTATED_SHARE of its longer words (five or more of them) already on the page —
+    "In short: a roundtable was held in April 2018, and Parliament adopted a resolution in
+    March 2019" — or, dated or not, every longer word standing in one sentence of the page,
+    which spoke of no plan, expectation or work under way unless this one does too: a "key
+    points" box, a photo caption, a timeline's entry. A new date or number, a word of news, an
+    edit, a plan fulfilled or work finished are news. A sentence that presents an old item
+    published again ("From the archive: …", "Republication : …") restates it too.
+
+    ``across_languages`` (the page's own earlier version, not other documents): a sentence in
+    another language than the page's, dated or with a number, and with those facts already
+    on the page (dates compared across languages: "13 prill 2018" is "13 April 2018"), is a
+    translation. A page that adds an English version of its Albanian text, or the same URL
+    that now serves the Albanian translation, says nothing new. An undated sentence in
+    another language cannot be told from news written in it ("Avokati i Popullit ngriti një
+    njësi …" on an English page), and is judged as it stands."""
     candidates: list[tuple[Unit, str]] = []
     for unit in fresh:
         if not _says_now(unit):
@@ -390,7 +401,7 @@ def restatements(fresh: Sequence[Unit], previous: Sequence[Unit], gone: Sequence
     old_numbers = set(_NUMBER_TOKEN.findall(old))
     old_stems = _stems(old)
     sentences = [(_stems(key), _PLANNED.search(key) is not None) for key in old_keys]
-    gone_stems = [_stems(key) for key in gone]
+    main = _language(old) if across_languages else None
     found: set[int] = set()
     for unit, key in candidates:
         if _REPUBLISHED.search(key):
@@ -399,10 +410,13 @@ def restatements(fresh: Sequence[Unit], previous: Sequence[Unit], gone: Sequence
         dates = _dates_of(key)
         if not _facts_known(key, dates, old_dates, old_numbers):
             continue
+        if main is not None and (dates or _NUMBER_TOKEN.search(key)) and _language(key) not in (None, main):
+            found.add(unit.fingerprint)  # a translation
+            continue
         stems = _stems(key)
         if len(stems) < 4:
             continue  # a short sentence is judged as it stands: one new word may be the news
-        if any(len(stems & before) >= 0.6 * len(stems) for before in gone_stems):
+        if unit.fingerprint in edits:
             continue  # it replaces a sentence that left: an edit, judged as such
         summary = bool(dates) and len(stems) >= 5 and len(stems & old_stems) >= RESTATED_SHARE * len(stems)
         planned = _PLANNED.search(key) is not None
@@ -426,34 +440,6 @@ def _language(key: str) -> str | None:
     counts = sorted(((sum(w in vocab for w in words), name) for name, vocab in _FUNCTION_WORDS.items()), reverse=True)
     (best, name), (second, _) = counts[0], counts[1]
     return name if best >= 3 and best >= 2 * second else None
-
-
-def translations(fresh: Sequence[Unit], previous: Sequence[Unit]) -> set[int]:
-    """Fingerprints of the fresh sentences that translate what the document said: in another
-    language than the previous version's, with no word of "now" or "update", dated or with a
-    number, and no date or number the page did not have (dates compared across languages:
-    "13 prill 2018" is "13 April 2018"). A page that adds an English version of its Albanian
-    text, or the same URL that now serves the Albanian translation, says nothing new. An
-    undated sentence in another language cannot be told from news written in it ("Avokati i
-    Popullit ngriti një njësi …" on an English page), and is judged as it stands."""
-    if not previous or not fresh:
-        return set()
-    old = " ".join(same_dates(unit.key) for unit in previous)
-    main = _language(old)
-    if main is None:
-        return set()
-    old_dates = set(_dates_of(old))
-    old_numbers = set(_NUMBER_TOKEN.findall(old))
-    found: set[int] = set()
-    for unit in fresh:
-        key = same_dates(unit.key)
-        language = _language(key)
-        if language is None or language == main or _says_now(unit):
-            continue
-        dates = _dates_of(key)
-        if (dates or _NUMBER_TOKEN.search(key)) and _facts_known(key, dates, old_dates, old_numbers):
-            found.add(unit.fingerprint)
-    return found
 
 
 _WITH_DIGITS = re.compile(r"\w*\d\w*")

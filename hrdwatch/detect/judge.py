@@ -20,9 +20,9 @@ EXCERPT_LIMIT = 2000
 _FACT = re.compile(r"\d")
 # A credit or source line: "Foto: Arkivi i Kuvendit", "Photo : Conseil de l'Europe",
 # "Burimi: ...", "Source: OSCE". It names who made a picture or a text, and says nothing;
-# a caption that tells of an event is longer than CREDIT_WORDS.
+# a caption that tells of an event is longer than CREDIT_WORDS (its label included).
 _CREDIT = re.compile(r"^\s*(?:©|\(c\)|(?:foto\w*|photos?|images?|credits?|burimi?|sources?)\s*[:|/–-])", re.IGNORECASE)
-CREDIT_WORDS = 6
+CREDIT_WORDS = 7
 # A "read also" box: teasers of other articles under a heading of its own.
 _SEE_ALSO = re.compile(
     r"^\W*(?:read (?:also|more)|see also|related(?: articles| news| posts| stories)?|more on this( topic)?|"
@@ -84,8 +84,8 @@ def _judge_topic(
         elif about_elsewhere(topic, lead):
             document = "\n".join([title, *(b.text for b in blocks)])
     elsewhere: dict[int, bool] = {}
-    about_topic: bool | None = None
-    dedicated: bool | None = None
+    relevant_blocks: int | None = None  # of the document, each judged on its own (when needed)
+    titled = False  # the document's title speaks of a protection mechanism
     for unit in fresh:
         block = blocks[unit.block]
         # A paragraph about another country speaks of that country in every sentence, also
@@ -106,7 +106,7 @@ def _judge_topic(
                 continue
             if content_words(unit.text) < 3:
                 continue  # a label ("Deklarata"), not a statement that context could complete
-            if _CREDIT.match(fold(unit.text)) and content_words(unit.text) <= CREDIT_WORDS + 1:
+            if _CREDIT.match(fold(unit.text)) and content_words(unit.text) <= CREDIT_WORDS:
                 continue  # a credit line, not a statement either
             context = " \n ".join(part for part in (block.text, block.heading, title) if part and part != unit.text)
             result = score(topic, unit.text, context=context, document=document)
@@ -117,19 +117,13 @@ def _judge_topic(
             # So may an edit that brings a dated statement of a page dedicated to the mechanism
             # up to date (its title speaks of a protection mechanism, and a paragraph of it is
             # about the topic): "The working group met on 18 June" under "Next steps".
-            if not result.relevant and not document_level:
-                page_context = False
-                if {"mechanism", "protection"} <= own:
-                    if about_topic is None:
-                        about_topic = sum(1 for b in blocks if score(topic, b.text).relevant) >= 2
-                    page_context = about_topic
-                elif unit.fingerprint in updates and _FACT.search(unit.text):
-                    if dedicated is None:
-                        dedicated = {"mechanism", "protection"} <= set(score(topic, title).groups) and any(
-                            score(topic, b.text).relevant for b in blocks
-                        )
-                    page_context = dedicated
-                if page_context:
+            mechanism = {"mechanism", "protection"} <= own
+            edit = unit.fingerprint in updates and _FACT.search(unit.text) is not None
+            if not result.relevant and not document_level and (mechanism or edit):
+                if relevant_blocks is None:
+                    relevant_blocks = sum(1 for b in blocks if score(topic, b.text).relevant)
+                    titled = {"mechanism", "protection"} <= set(score(topic, title).groups)
+                if relevant_blocks >= (2 if mechanism else 1) and (mechanism or titled):
                     page_text = " \n ".join([title, *(b.text for b in blocks)])
                     result = score(topic, unit.text, context=page_text)
             if not result.relevant:
