@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks.server import SiteServer
-from benchmarks.service import HrdwatchRun, RunLog, descendants, is_prefork_server, stop_service
+from benchmarks.service import HrdwatchRun, RunLog, is_prefork_server, stop_service
 from benchmarks.sitegen import news_pages
 from benchmarks.tools import (
     REPO,
@@ -35,6 +35,7 @@ from benchmarks.tools import (
     Urlwatch,
     child_env,
     child_pids,
+    descendants,
     ensure_urlwatch,
     has_module,
     read_rss_kib,
@@ -87,6 +88,7 @@ class Row:
     errors: int
     exit_code: int
     summary: str
+    site_cpu_s: float = 0.0  # the site's server processes, while this run was served
     profiled: bool = False
     repeat: int = 1  # which of the cycle's runs this is (1-based); a median row: how many runs
     problems: list[str] = field(default_factory=list)
@@ -154,6 +156,7 @@ def _row(
         errors=outcome.errors,
         exit_code=measured.exit_code,
         summary=outcome.summary,
+        site_cpu_s=served.get("cpu_ms", 0) / 1000,
         profiled=profiled,
     )
     if measured.timed_out:
@@ -170,7 +173,7 @@ def _row(
 # --- output ----------------------------------------------------------------------------------
 
 _HEADER = (
-    f"{'cycle':<14}{'tool':<10}{'wall s':>8}{'CPU s':>8}{'pages/s':>9}{'CPU ms/pg':>10}{'RSS MiB':>9}"
+    f"{'cycle':<14}{'tool':<10}{'wall s':>8}{'CPU s':>8}{'site CPU':>9}{'pages/s':>9}{'CPU ms/pg':>10}{'RSS MiB':>9}"
     f"{'store +B':>12}{'B/page':>9}{'reqs':>7}{'200':>6}{'304':>6}{'304 %':>7}{'robots':>7}{'detected':>9}{'err':>5}"
 )
 
@@ -178,7 +181,8 @@ _HEADER = (
 def _line(row: Row) -> str:
     mark = "*" if row.profiled else ""
     return (
-        f"{row.cycle} {row.label:<12}{row.tool + mark:<10}{row.wall_s:>8.2f}{row.cpu_s:>8.2f}{row.pages_per_s:>9.1f}"
+        f"{row.cycle} {row.label:<12}{row.tool + mark:<10}{row.wall_s:>8.2f}{row.cpu_s:>8.2f}{row.site_cpu_s:>9.2f}"
+        f"{row.pages_per_s:>9.1f}"
         f"{row.cpu_ms_per_page:>10.1f}{row.peak_rss_mib:>9.1f}{row.growth:>12,}{row.growth / row.n:>9.0f}"
         f"{row.requests:>7}{row.pages_200:>6}{row.pages_304:>6}{100 * row.share_304:>6.0f}%{row.robots:>7}"
         f"{row.detected:>9}{row.errors:>5}"
@@ -193,7 +197,7 @@ def _ratio(a: float, b: float) -> str:
 
 def _ratio_line(h: Row, u: Row, label: str = "h/u") -> str:
     return (
-        f"{'':<14}{label + ' ratio':<10}{_ratio(h.wall_s, u.wall_s):>8}{_ratio(h.cpu_s, u.cpu_s):>8}"
+        f"{'':<14}{label + ' ratio':<10}{_ratio(h.wall_s, u.wall_s):>8}{_ratio(h.cpu_s, u.cpu_s):>8}{'':>9}"
         f"{_ratio(h.pages_per_s, u.pages_per_s):>9}{_ratio(h.cpu_ms_per_page, u.cpu_ms_per_page):>10}"
         f"{_ratio(h.peak_rss_mib, u.peak_rss_mib):>9}{_ratio(h.growth, u.growth):>12}"
     )
@@ -392,6 +396,7 @@ def median_row(runs: list[Row]) -> Row:
         user_s=mid("user_s"),
         sys_s=mid("sys_s"),
         peak_rss_mib=mid("peak_rss_mib"),
+        site_cpu_s=mid("site_cpu_s"),
         repeat=len(runs),
         profiled=any(run.profiled for run in runs),
         problems=[problem for run in runs for problem in run.problems],
@@ -686,7 +691,8 @@ def soak(args: argparse.Namespace, n: int, tools: list[str], workroot: Path) -> 
                 row = _row(n, cycle, tool, measured, outcome, before, tool.store_size(), site.stats(), False)
                 records.append(row.as_dict())
                 print(
-                    f"{number:>5} {tool.name:<9}{row.wall_s:>8.2f}{row.cpu_s:>8.2f}{row.pages_per_s:>9.1f}"
+                    f"{number:>5} {tool.name:<9}{row.wall_s:>8.2f}{row.cpu_s:>8.2f}{row.site_cpu_s:>9.2f}"
+                    f"{row.pages_per_s:>9.1f}"
                     f"{row.peak_rss_mib:>9.1f}{row.store_after / MIB:>11.2f}{row.growth / n:>9.0f}"
                     f"{row.pages_304:>6}{row.detected:>9}{row.errors:>5}",
                     flush=True,

@@ -59,6 +59,7 @@ class _Site:
     pages: dict[int, _Page] = field(default_factory=dict)
     counters: dict[str, int] = field(default_factory=lambda: dict.fromkeys(_COUNTERS, 0))
     hit: set[int] = field(default_factory=set)
+    cpu_at_reset: float = 0.0  # the server process's CPU time when the counters were reset
     _ims_cache: dict[str, float] = field(default_factory=dict)
     _date: tuple[int, str] = (0, "")
 
@@ -231,9 +232,11 @@ def _serve(
         elif command == "reset":
             site.counters = dict.fromkeys(_COUNTERS, 0)
             site.hit = set()
+            site.cpu_at_reset = time.process_time()
             conn.send(("ok", None))
         elif command == "stats":
-            conn.send(("ok", {**site.counters, "pages_hit": len(site.hit)}))
+            cpu_ms = round(1000 * (time.process_time() - site.cpu_at_reset))
+            conn.send(("ok", {**site.counters, "pages_hit": len(site.hit), "cpu_ms": cpu_ms}))
         elif command == "stop":
             conn.send(("ok", None))
             loop.stop()

@@ -107,8 +107,27 @@ def read_rss_kib(pid: int) -> tuple[int, int]:
     return rss, hwm
 
 
+# /proc/PID/task/TID/children exists only on kernels built with CONFIG_PROC_CHILDREN (not this
+# VM's): without it, finding children means reading every process's stat file.
+_CHILDREN_FILES = Path(f"/proc/self/task/{os.getpid()}/children").exists()
+
+
+def _parents() -> dict[int, int]:
+    """Every live process's parent, from one pass over /proc."""
+    parents: dict[int, int] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+            parents[int(stat.parent.name)] = int(fields[1])
+        except (OSError, IndexError, ValueError):
+            continue
+    return parents
+
+
 def child_pids(pid: int) -> list[int]:
     """The live child processes of ``pid`` (all its threads' children), from /proc."""
+    if not _CHILDREN_FILES:
+        return sorted(child for child, parent in _parents().items() if parent == pid)
     found: set[int] = set()
     try:
         for task in Path(f"/proc/{pid}/task").iterdir():
@@ -118,15 +137,21 @@ def child_pids(pid: int) -> list[int]:
                 continue
     except OSError:
         return []
-    if not found:  # kernels without /proc/PID/task/TID/children: scan every process's parent
-        for stat in Path("/proc").glob("[0-9]*/stat"):
-            try:
-                fields = stat.read_text().rsplit(")", 1)[1].split()
-            except (OSError, IndexError):
-                continue
-            if fields and int(fields[1]) == pid:
-                found.add(int(stat.parent.name))
     return sorted(found)
+
+
+def descendants(pid: int) -> list[int]:
+    """The live descendants of ``pid``, with at most one pass over /proc (a benchmark that
+    polls must not itself take a core's share from the monitor it measures)."""
+    parents = None if _CHILDREN_FILES else _parents()
+    found: list[int] = []
+    todo = [pid]
+    while todo:
+        parent = todo.pop()
+        children = child_pids(parent) if parents is None else [c for c, p in parents.items() if p == parent]
+        found.extend(children)
+        todo.extend(children)
+    return found
 
 
 @dataclass

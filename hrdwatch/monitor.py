@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from collections.abc import Callable, Container, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -50,7 +50,7 @@ from hrdwatch.detect.diff import (
     without_rewordings,
 )
 from hrdwatch.detect.extract import Block, ExtractionError, FeedEntry, Page, extract_document, extract_feed
-from hrdwatch.detect.judge import judge
+from hrdwatch.detect.judge import Finding, judge
 from hrdwatch.detect.relevance import Topic, compile_topics, score
 from hrdwatch.notifier.outbox import enqueue
 from hrdwatch.storage.blobs import store_blob
@@ -76,6 +76,18 @@ UPDATE_BATCH = 100  # unchanged documents whose new validators are written toget
 PREFETCH = 200  # page documents read in one query
 SHRUNK_ACCEPT_AFTER = 3
 RECENT_DOCUMENTS = 50  # a new document is compared with the last versions of this many others
+
+
+@dataclass
+class Version:
+    """What a new version of a document says (Monitor._assess), before it is written."""
+
+    assumed: tuple[bool, bool]  # (a baseline version, a new document): what it was worked out for
+    seen: set[int]  # the fingerprints of its sentences that the source had seen before
+    fresh: list[Unit]  # its new sentences
+    left: list[Unit]  # the previous version's sentences it no longer has
+    numbers_only: bool = False  # only numbers moved: nothing worth a snapshot
+    findings: list[Finding] = field(default_factory=list)  # the alerts its new sentences raise
 
 
 @dataclass
@@ -452,6 +464,18 @@ class Monitor:
             )
             return
         problem = fault(page, len(fingerprints), known.sentence_count if known else None, result.key, result.url)
+        units = units_of(page.blocks, memo)
+        baselined = self.baselined.get(result.source_id, False)
+        version = None
+        if problem is None and (known is None or digest != known.content_hash):
+            # Worked out before the write transaction: no database lock is held meanwhile.
+            first_fetch = known is None or known.fetched_at is None
+            new_baseline = known.baseline if known is not None else result.baseline or not baselined
+            assumed = ((not baselined) or (first_fetch and new_baseline), first_fetch and role == "document")
+            with self.db.reading() as session:
+                version = self._assess(
+                    session, result.source_id, known.id if known else None, page, units, *assumed, memo=memo
+                )
         with self.db.transaction() as session:
             doc = self._doc_for(session, result, known)
             if problem is not None and not self._accept_shrunk(doc, problem, digest):
@@ -469,19 +493,12 @@ class Monitor:
                 self.summary.count(result.source_id, "unchanged")
                 return
             first_fetch = doc.fetched_at is None
-            baselined = self.baselined.get(result.source_id, False)
             is_baseline = (not baselined) or (first_fetch and doc.baseline)
-            self._store_version(
-                session,
-                doc,
-                result,
-                page,
-                units_of(page.blocks, memo),
-                digest,
-                is_baseline,
-                new_document=first_fetch and role == "document",
-                memo=memo,
-            )
+            new_document = first_fetch and role == "document"
+            if version is None or version.assumed != (is_baseline, new_document):
+                # A shrunken page accepted, or the document stored meanwhile by another process.
+                version = self._assess(session, result.source_id, doc.id, page, units, is_baseline, new_document, memo)
+            self._store_version(session, doc, result, page, units, digest, version)
 
     def _known(self, source_id: str, key: str) -> Document | None:
         """The stored document (as read, detached), or None for a new one."""
@@ -549,6 +566,66 @@ class Monitor:
             if doc.failures >= MAX_DOCUMENT_FAILURES:
                 doc.fetched_at = self.clock()
 
+    def _assess(
+        self,
+        session: Session,
+        source_id: str,
+        doc_id: int | None,
+        page: Page,
+        units: list[Unit],
+        is_baseline: bool,
+        new_document: bool,
+        memo: UnitMemo | None = None,
+    ) -> Version:
+        """What a new version of a document says: its new sentences and the alerts they
+        raise. ``session`` is only read from (what the document and its source said before),
+        so the monitor works this out before it opens the write transaction."""
+        previous: list[Unit] = []
+        before: list[str] = []  # the previous version's blocks
+        if not is_baseline and not new_document and doc_id is not None:
+            before = (
+                session.execute(
+                    select(Snapshot.blocks).where(Snapshot.document_id == doc_id).order_by(Snapshot.id.desc()).limit(1)
+                ).scalar_one_or_none()
+                or []
+            )
+            previous = units_of([Block(text) for text in before], memo)
+        seen = self._seen(session, source_id, units)
+        fresh = without_joins(new_units(units, seen, [unit.key for unit in previous]), before)
+        current = {unit.key for unit in units}
+        left = [unit for unit in previous if unit.key not in current]  # sentences the page lost
+        gone = [unit.key for unit in left]
+        if previous and fresh:
+            fresh = self._without_number_noise(fresh, previous, source_id)
+            fresh = without_rewordings(fresh, gone)
+        version = Version((is_baseline, new_document), seen, fresh, left)
+        if is_baseline or not fresh:
+            # Only numbers moved (dates, counters in page chrome): nothing worth a snapshot.
+            version.numbers_only = not is_baseline and shapes(units) == shapes(previous)
+            return version
+        unseen = {unit.fingerprint for unit in fresh}
+        kept = {unit.block for unit in units if unit.fingerprint not in unseen}  # blocks already there
+        # Recorded as changed, but old news. A new document (a listing's article, a feed
+        # entry) may restate what the source's other documents said: an explainer, a
+        # "five years ago" post, a "read more" teaser.
+        edits = updates(fresh, gone)  # (none in a new document: nothing left it)
+        if not new_document:
+            restated = restatements(fresh, previous, edits, across_languages=True)
+        elif republished(" ".join([page.title, *(block.text for block in page.blocks[:1])])):
+            restated = {unit.fingerprint for unit in fresh}  # "From the archive: …", all of it
+        else:  # the other documents are read only when they can matter
+            restated = restatements(fresh, self._said_elsewhere(session, source_id, doc_id), edits)
+        version.findings = judge(
+            list(page.blocks),
+            page.title,
+            [u for u in fresh if u.fingerprint not in restated],
+            self.topics[source_id],
+            document_level=new_document,
+            kept=kept,
+            updates=edits,
+        )
+        return version
+
     def _store_version(
         self,
         session: Session,
@@ -557,39 +634,19 @@ class Monitor:
         page: Page,
         units: list[Unit],
         digest: str,
-        is_baseline: bool,
-        new_document: bool,
-        memo: UnitMemo | None = None,
+        version: Version,
     ) -> None:
+        """Write what :meth:`_assess` found: the snapshot, the sentences seen, the change and
+        its alerts, in the caller's transaction."""
+        is_baseline, new_document = version.assumed
         now = self.clock()
-        previous: list[Unit] = []
-        before: list[str] = []  # the previous version's blocks
-        if not is_baseline and not new_document:
-            before = (
-                session.execute(
-                    select(Snapshot.blocks).where(Snapshot.document_id == doc.id).order_by(Snapshot.id.desc()).limit(1)
-                ).scalar_one_or_none()
-                or []
-            )
-            previous = units_of([Block(text) for text in before], memo)
-        seen = self._seen(session, result.source_id, units)
-        fresh = without_joins(new_units(units, seen, [unit.key for unit in previous]), before)
-        unseen = {unit.fingerprint for unit in fresh}
-        kept = {unit.block for unit in units if unit.fingerprint not in unseen}  # blocks already there
-        current = {unit.key for unit in units}
-        left = [unit for unit in previous if unit.key not in current]  # sentences the page lost
-        gone = [unit.key for unit in left]
-        if previous and fresh:
-            fresh = self._without_number_noise(fresh, previous, result.source_id)
-            fresh = without_rewordings(fresh, gone)
         doc.content_hash = digest
         doc.sentence_count = len(units)
         doc.fetched_at = now
         doc.url = result.url
         if new_document:
             self.summary.count(result.source_id, "new_documents")
-        if not is_baseline and not fresh and shapes(units) == shapes(previous):
-            # Only numbers moved (dates, counters in page chrome): nothing worth a snapshot.
+        if version.numbers_only:
             self.summary.count(result.source_id, "unchanged")
             return
         snapshot = Snapshot(
@@ -604,15 +661,16 @@ class Monitor:
         )
         session.add(snapshot)
         session.add_all(
-            SeenSentence(source_id=result.source_id, fingerprint=fp) for fp in {u.fingerprint for u in units} - seen
+            SeenSentence(source_id=result.source_id, fingerprint=fp)
+            for fp in {u.fingerprint for u in units} - version.seen
         )
         session.flush()
-        if is_baseline or not fresh:
+        if is_baseline or not version.fresh:
             if not is_baseline:
                 self.summary.count(result.source_id, "unchanged")
             return
         self.summary.count(result.source_id, "changed")
-        removed = list(dict.fromkeys(unit.text for unit in left))
+        removed = list(dict.fromkeys(unit.text for unit in version.left))
         change = Change(
             source_id=result.source_id,
             document_id=doc.id,
@@ -621,38 +679,23 @@ class Monitor:
             detected_at=now,
             kind="new-document" if new_document else "changed",
             url=result.url,
-            added=[unit.text for unit in fresh],
+            added=[unit.text for unit in version.fresh],
             removed=removed[:200],
         )
         session.add(change)
         session.flush()
-        # Recorded as changed, but old news. A new document (a listing's article, a feed
-        # entry) may restate what the source's other documents said: an explainer, a
-        # "five years ago" post, a "read more" teaser.
-        edits = updates(fresh, gone)  # (none in a new document: nothing left it)
-        if not new_document:
-            restated = restatements(fresh, previous, edits, across_languages=True)
-        elif republished(" ".join([page.title, *(block.text for block in page.blocks[:1])])):
-            restated = {unit.fingerprint for unit in fresh}  # "From the archive: …", all of it
-        else:  # the other documents are read only when they can matter
-            restated = restatements(fresh, self._said_elsewhere(session, doc), edits)
-        self._alerts(
-            session,
-            change,
-            doc,
-            page.blocks,
-            page.title,
-            [u for u in fresh if u.fingerprint not in restated],
-            kept,
-            edits,
-        )
+        self._alerts(session, change, doc, version.findings)
 
-    def _said_elsewhere(self, session: Session, doc: Document) -> list[Unit]:
+    def _said_elsewhere(self, session: Session, source_id: str, doc_id: int | None) -> list[Unit]:
         """The sentences of the source's other documents (their last versions; the
         RECENT_DOCUMENTS most recently found): what a new document may only repeat."""
         others = (
             select(Document.id)
-            .where(Document.source_id == doc.source_id, Document.id != doc.id, Document.role.in_(("document", "entry")))
+            .where(
+                Document.source_id == source_id,
+                Document.role.in_(("document", "entry")),
+                *([Document.id != doc_id] if doc_id is not None else []),
+            )
             .order_by(Document.id.desc())
             .limit(RECENT_DOCUMENTS)
             .scalar_subquery()
@@ -674,26 +717,7 @@ class Monitor:
             if shape(unit.key) not in before or any(score(topic, unit.text).relevant for topic in topics)
         ]
 
-    def _alerts(
-        self,
-        session: Session,
-        change: Change,
-        doc: Document,
-        blocks: Iterable,
-        title: str,
-        fresh: list[Unit],
-        kept: Container[int] = frozenset(),
-        edits: Container[int] = frozenset(),
-    ) -> None:
-        findings = judge(
-            list(blocks),
-            title,
-            fresh,
-            self.topics[change.source_id],
-            document_level=change.kind == "new-document",
-            kept=kept,
-            updates=edits,
-        )
+    def _alerts(self, session: Session, change: Change, doc: Document, findings: Sequence[Finding]) -> None:
         for finding in findings:
             alert = Alert(
                 change_id=change.id,
@@ -788,4 +812,5 @@ class Monitor:
         fake = Fetched(
             result.source_id, "document", entry.key, entry.url or result.url, result.status, result.headers, result.body
         )
-        self._store_version(session, doc, fake, page, units, digest, baseline, new_document=new)
+        version = self._assess(session, result.source_id, doc.id, page, units, baseline, new)
+        self._store_version(session, doc, fake, page, units, digest, version)
