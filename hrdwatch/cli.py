@@ -35,6 +35,8 @@ from hrdwatch.storage.schema import SchemaOutdated
 if TYPE_CHECKING:
     from rich.console import Console
 
+    from hrdwatch.crawler.claims import Taker
+
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 
 
@@ -214,15 +216,17 @@ def _parts(configured: int | None, sources: int) -> int:
 
 
 def _crawl_in_parts(obj: Context, sources: list[SourceConfig], parts: int, channels: Sequence[Channel]) -> CrawlSummary:
-    """Crawl on several cores (a Scrapy process uses one): this process crawls the first part
-    and a forked process each of the others. Forked, not started afresh: a part inherits the
-    imports and the loaded configuration, and starts crawling at once."""
+    """Crawl on several cores (a Scrapy process uses one): this process and ``parts - 1``
+    forked ones share the sources as they go (hrdwatch.crawler.claims). Forked, not started
+    afresh: a part inherits the imports and the loaded configuration, and starts crawling at
+    once."""
+    from hrdwatch.crawler.claims import Claims
     from hrdwatch.crawler.run import preload, stop_running_crawl
     from hrdwatch.detect.relevance import compile_topics
 
     topics = compile_topics(obj.loaded.config.all_topics())  # compiled once, for every part
     preload()  # imported once, before the fork, for every part
-    groups = [sources[i::parts] for i in range(parts)]
+    claims = Claims([source.id for source in sources])
     children: list[tuple[int, int]] = []  # pid, read end of its pipe
     stopping: list[int] = []
 
@@ -235,12 +239,14 @@ def _crawl_in_parts(obj: Context, sources: list[SourceConfig], parts: int, chann
 
     previous = {signum: signal.signal(signum, forward) for signum in (signal.SIGTERM, signal.SIGINT)}
     try:
-        for group in groups[1:]:
+        for part in range(1, parts):
             if stopping:
                 break
-            children.append(_fork_part(obj, group, channels, topics))
+            children.append(_fork_part(obj, sources, channels, topics, claims.taker(part)))
         summary = (
-            CrawlSummary() if stopping else _crawl_locked(obj, groups[0], channels, own_signals=False, topics=topics)
+            CrawlSummary()
+            if stopping
+            else _crawl_locked(obj, sources, channels, own_signals=False, topics=topics, taker=claims.taker(0))
         )
         reports = [_part_report(pid, fd) for pid, fd in children]
     except BaseException:
@@ -251,9 +257,9 @@ def _crawl_in_parts(obj: Context, sources: list[SourceConfig], parts: int, chann
     finally:
         for signum, handler in previous.items():
             signal.signal(signum, handler)
-    for group, (code, record) in zip(groups[1:], reports, strict=False):
+    for part, (code, record) in enumerate(reports, start=1):
         if code != 0 or record is None:
-            summary.errors.extend(f"{source.id}: crawl process exited with {code}" for source in group)
+            summary.errors.extend(f"{sid}: crawl process exited with {code}" for sid in claims.taken_by(part))
             continue
         for what in ("fetched", "unchanged", "changed", "new_documents", "alerts"):
             setattr(summary, what, getattr(summary, what) + record[what])
@@ -263,9 +269,9 @@ def _crawl_in_parts(obj: Context, sources: list[SourceConfig], parts: int, chann
 
 
 def _fork_part(
-    obj: Context, group: list[SourceConfig], channels: Sequence[Channel], topics: Mapping[str, Topic]
+    obj: Context, sources: list[SourceConfig], channels: Sequence[Channel], topics: Mapping[str, Topic], taker: Taker
 ) -> tuple[int, int]:
-    """Fork a process that crawls ``group`` and writes its summary (JSON) to a pipe."""
+    """Fork a process that crawls the sources ``taker`` gives it and writes its summary (JSON) to a pipe."""
     read_fd, write_fd = os.pipe()
     pid = os.fork()
     if pid:
@@ -277,7 +283,7 @@ def _fork_part(
         for signum in (signal.SIGTERM, signal.SIGINT):
             signal.signal(signum, _exit_on_signal)
         obj.db.engine.dispose(close=False)  # the parent's connections stay the parent's
-        done = _crawl_locked(obj, group, channels, topics=topics)
+        done = _crawl_locked(obj, sources, channels, topics=topics, taker=taker)
         record = {**done.as_dict(), "error_messages": done.errors, "per_source": done.per_source}
         with os.fdopen(write_fd, "w", encoding="utf-8") as pipe:
             pipe.write(json.dumps(record, ensure_ascii=False))
@@ -308,7 +314,10 @@ def _crawl_locked(
     channels: Sequence[Channel],
     own_signals: bool = True,
     topics: Mapping[str, Topic] | None = None,
+    taker: Taker | None = None,
 ) -> CrawlSummary:
+    """Crawl ``chosen`` (locked by the caller); with ``taker``, only the sources it gives
+    this process, the others' being crawled by the other parts of the crawl."""
     from hrdwatch.crawler.robots import origin_of
     from hrdwatch.crawler.run import run_crawl
     from hrdwatch.monitor import Monitor, build_plans
@@ -337,9 +346,10 @@ def _crawl_locked(
             log_level=getattr(obj, "log_level", "WARNING"),
             robots=robots,
             install_signal_handlers=own_signals,
+            take=taker,
         )
     finally:  # stopped or not, what was stored is recorded on its sources and the run closed
-        summary = monitor.finish()
+        summary = monitor.finish(taker.taken() if taker is not None else None)
     if config.crawl.robots_max_age > 0:
         save_robots(obj.db, fetched)
     if progress:

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 
@@ -84,6 +85,11 @@ def test_a_crawl_split_over_processes_gives_the_same_result(site: Site, hrdwatch
         assert database.exists() and not Path(f"{database}-wal").exists()
     assert sorted(a["source"] for a in hrdwatch.alerts()) == ["s0", "s1", "s2", "s3"]
     assert hrdwatch.sources()["s3"]["last_crawl"] is not None
+    assert all(site.hits(path) == 2 for path in paths)  # each source crawled once per crawl
+    # The parts shared the sources as they went: each part's run lists those it crawled.
+    runs = query(hrdwatch.db_url, "select sources from crawl_runs order by id")
+    last = [set(json.loads(s) if isinstance(s, str) else s) for (s,) in runs[-2:]]
+    assert last[0].isdisjoint(last[1]) and last[0] | last[1] == {"s0", "s1", "s2", "s3"}
 
 
 def test_robots_txt_is_kept_between_crawls_and_still_obeyed(site: Site, hrdwatch: Hrdwatch) -> None:

@@ -163,12 +163,14 @@ def run_crawl(
     log_level: str = "WARNING",
     robots: Mapping[str, bytes] | None = None,
     install_signal_handlers: bool = True,
+    take: Callable[[], str | None] | None = None,
 ) -> dict[str, bytes]:
     """Fetch every planned source once, blocking until done. ``robots``: robots.txt bodies
     stored by earlier crawls, by origin; returns the ones this crawl had to fetch.
 
     Without ``install_signal_handlers`` SIGTERM/SIGINT are the caller's to handle (it calls
-    :func:`stop_running_crawl`)."""
+    :func:`stop_running_crawl`). With ``take`` the plans are crawled as it hands out their
+    sources (see :class:`hrdwatch.crawler.spider.WatchSpider`)."""
     global _running
     if not plans:
         return {}
@@ -187,7 +189,7 @@ def run_crawl(
 
     crawler.signals.connect(scraped, signal=signals.item_scraped)
     fetched: dict[str, bytes] = {}
-    process.crawl(crawler, plans=plans, robots=dict(robots or {}), robots_fetched=fetched)
+    process.crawl(crawler, plans=plans, robots=dict(robots or {}), robots_fetched=fetched, take=take)
     _running = process
     try:
         process.start(install_signal_handlers=install_signal_handlers)

@@ -6,7 +6,7 @@ The spider keeps no state between crawls: everything it needs comes in the plans
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
 from typing import Any
 
 import scrapy
@@ -66,20 +66,34 @@ class WatchSpider(scrapy.Spider):
         plans: Sequence[SourcePlan],
         robots: Mapping[str, bytes] | None = None,
         robots_fetched: dict[str, bytes] | None = None,
+        take: Callable[[], str | None] | None = None,
         **kwargs: Any,
     ) -> None:
+        """``take``: when the sources are shared with the other processes of a crawl
+        (hrdwatch.crawler.claims), gives the id of the next source to crawl, None at the end."""
         super().__init__(**kwargs)
         self.plans = tuple(plans)
+        self.take = take
         self.robots = robots or {}  # read by hrdwatch.crawler.robots.CachedRobotsTxt
         self.robots_fetched = robots_fetched if robots_fetched is not None else {}
 
     async def start(self) -> AsyncIterator[Any]:
-        for plan in self.plans:
+        # Scrapy asks for the next start request when it has room for one: a source is taken
+        # only then, so the processes of a crawl share the sources as they go.
+        for plan in self._plans():
             yield self._main_request(plan)
             for pending in plan.pending:
                 yield self._document_request(plan, pending.key, pending.url, pending.baseline)
             for known in plan.recheck:
                 yield self._recheck_request(plan, known)
+
+    def _plans(self) -> Iterator[SourcePlan]:
+        if self.take is None:
+            yield from self.plans
+            return
+        by_id = {plan.source_id: plan for plan in self.plans}
+        while (source_id := self.take()) is not None:
+            yield by_id[source_id]
 
     def _main_request(self, plan: SourcePlan) -> scrapy.Request:
         role = plan.kind
