@@ -980,3 +980,34 @@ def test_block_prints_storage_format_is_fixed() -> None:
     stored = encode_prints([(digest, (1, -2))])
     assert stored == digest + b"\x00\x02" + (1).to_bytes(8, "big") + (-2).to_bytes(8, "big", signed=True)
     assert decode_prints(stored) == {digest: (1, -2)}
+
+
+def test_defenders_named_in_passing_in_a_paragraph_about_a_lookalike_are_no_news() -> None:
+    """Child protection, witness or whistleblower protection, the torture-prevention mechanism:
+    a paragraph about one of them that thanks or invites defenders is about that scheme. A
+    paragraph that names one and speaks of the protection of defenders is still the topic."""
+    for paragraph, alerts in (
+        (
+            "Nga 1 janari hyn në fuqi mekanizmi i ri i referimit për mbrojtjen e fëmijëve. Ministrja "
+            "falënderoi mbrojtësit e të drejtave të njeriut që kontribuan në hartimin e udhëzimit.",
+            False,
+        ),
+        (
+            "The Office trained 40 officials on the law on the protection of whistleblowers. "
+            "Representatives of human rights defenders' organisations took part in the training.",
+            False,
+        ),
+        (
+            "Projektligji per mbrojtjen e sinjalizuesve hapet per konsultim; organizatat e mbrojtesve "
+            "te te drejtave te njeriut ftohen te japin mendime.",
+            False,
+        ),
+        (
+            "Unlike the National Preventive Mechanism, the new unit at the Ombudsperson will ask for "
+            "the protection of human rights defenders at risk.",
+            True,
+        ),
+    ):
+        blocks = [Block("Lajme të tjera nga ministria."), Block(paragraph)]
+        fresh = [unit for unit in units_of(blocks) if unit.block == 1]
+        assert bool(judge(blocks, "Lajme", fresh, {"hrd-mechanism": TOPIC})) is alerts, paragraph

@@ -27,7 +27,8 @@ def test_development_evaluation_meets_targets() -> None:
 def test_probe_rounds_keep_their_level() -> None:
     _, probes = _split()
     result = run(probes, verbose=False)
-    assert result["cases"] >= 90
+    assert result["cases"] >= 180
     # Round 6 (2026-11-29): first run 0.661 / 0.822, then 0.776 / 1.0 after the fixes it led to.
-    assert result["precision"] >= 0.75, result["wrong"]
+    # Round 9 (2026-11-30): first run 0.759 / 0.978, then 0.846 / 0.978; both rounds: 0.817 / 0.989.
+    assert result["precision"] >= 0.8, result["wrong"]
     assert result["recall"] >= 0.97, result["wrong"]

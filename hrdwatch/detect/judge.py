@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from hrdwatch.detect.diff import Unit
 from hrdwatch.detect.extract import Block
-from hrdwatch.detect.relevance import Score, Topic, about_elsewhere, names_lookalike, score
+from hrdwatch.detect.relevance import Score, Topic, about_elsewhere, holds_near_lookalike, names_lookalike, score
 from hrdwatch.detect.text import content_words, fold
 
 EXCERPT_LIMIT = 2000
@@ -128,6 +128,8 @@ def _judge_topic(
                     result = score(topic, unit.text, context=page_text)
             if not result.relevant:
                 continue
+        if not holds_near_lookalike(topic, result, block.text):
+            continue  # a paragraph about a look-alike that names defenders in passing
         relevant.setdefault(unit.block, []).append(result)
         carriers.append(unit.text)
     if not relevant:

@@ -51,11 +51,15 @@ class TopicSpec(BaseModel):
     groups: dict[str, GroupSpec]
     require: tuple[tuple[str, ...], ...] = ()
     exclude: tuple[str, ...] = ()
+    # The combinations required instead when the text (or the context completing it) names a
+    # look-alike (an ``exclude`` phrase): what is said there is about that other scheme, and
+    # defenders named in passing (as its guests or complainants) do not make it the topic.
+    require_near_lookalike: tuple[tuple[str, ...], ...] = ()
     penalties: dict[str, GroupSpec] = Field(default_factory=dict)
 
     @model_validator(mode="after")
     def _known_groups(self) -> TopicSpec:
-        for combination in self.require:
+        for combination in (*self.require, *self.require_near_lookalike):
             for name in combination:
                 if name not in self.groups:
                     raise ValueError(f"'require' names unknown group {name!r}")
@@ -208,6 +212,8 @@ def score(topic: Topic, text: str, context: str = "", document: str = "") -> Sco
         if applies:
             total -= penalty.weight
     required = topic.spec.require
+    if topic.spec.require_near_lookalike and "\x00" in folded:  # a look-alike was neutralised
+        required = topic.spec.require_near_lookalike
     combination_ok = not required or any(all(g in matched_groups for g in combo) for combo in required)
     relevant = combination_ok and total >= topic.spec.threshold
     matches.sort(key=lambda m: m.start)
@@ -228,6 +234,17 @@ def about_elsewhere(topic: Topic, text: str) -> bool:
 def names_lookalike(topic: Topic, text: str) -> bool:
     """Does the text itself name one of the topic's look-alikes (a phrase it excludes)?"""
     return topic.exclude is not None and topic.exclude.search(fold(text)) is not None
+
+
+def holds_near_lookalike(topic: Topic, result: Score, paragraph: str) -> bool:
+    """Does a relevant sentence stay relevant in its paragraph? When the paragraph names a
+    look-alike (child protection, the torture-prevention mechanism…), the sentence must meet
+    the topic's ``require_near_lookalike``: "the Minister thanked the human rights defenders
+    who helped draft the instruction" is about the look-alike's instruction."""
+    strict = topic.spec.require_near_lookalike
+    if not strict or not names_lookalike(topic, paragraph):
+        return True
+    return any(all(name in result.groups for name in combination) for combination in strict)
 
 
 @cache
