@@ -1011,3 +1011,17 @@ def test_defenders_named_in_passing_in_a_paragraph_about_a_lookalike_are_no_news
         blocks = [Block("Lajme të tjera nga ministria."), Block(paragraph)]
         fresh = [unit for unit in units_of(blocks) if unit.block == 1]
         assert bool(judge(blocks, "Lajme", fresh, {"hrd-mechanism": TOPIC})) is alerts, paragraph
+
+
+def test_a_lookalike_in_the_page_footer_does_not_change_how_an_edit_is_judged_with_the_page() -> None:
+    # The page-wide context of an edit includes the footer, which often links to "data
+    # protection": that look-alike is not what the edited sentence is about.
+    before = "Le groupe de travail doit se réunir pour la première fois en juin 2026 à Tirana."
+    after = "Le groupe de travail s'est réuni pour la première fois le 18 juin 2026 à Tirana."
+    about = "En avril 2026, le ministère a créé un groupe de travail pour le mécanisme des défenseur·e·s des droits humains."
+    footer = "Politique de protection des données personnelles · Mentions légales"
+    blocks = [Block(about), Block(after), Block(footer)]
+    fresh = [unit for unit in units_of(blocks) if unit.text == after]
+    edits = updates(fresh, [unit.key for unit in units_of([Block(before)])])
+    title = "Albanie : suivi du mécanisme de protection"
+    assert judge(blocks, title, fresh, {"hrd-mechanism": TOPIC}, updates=edits)

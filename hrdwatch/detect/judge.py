@@ -125,7 +125,7 @@ def _judge_topic(
                     titled = {"mechanism", "protection"} <= set(score(topic, title).groups)
                 if relevant_blocks >= (2 if mechanism else 1) and (mechanism or titled):
                     page_text = " \n ".join([title, *(b.text for b in blocks)])
-                    result = score(topic, unit.text, context=page_text)
+                    result = score(topic, unit.text, context=page_text, lookalikes=False)
             if not result.relevant:
                 continue
         if not holds_near_lookalike(topic, result, block.text):

@@ -171,7 +171,7 @@ def _groups_in(groups: tuple[_CompiledGroup, ...], folded: str, names: tuple[str
     return any(g.name in names and any(p.search(folded) for _t, p in g.patterns) for g in groups)
 
 
-def score(topic: Topic, text: str, context: str = "", document: str = "") -> Score:
+def score(topic: Topic, text: str, context: str = "", document: str = "", lookalikes: bool = True) -> Score:
     """Score ``text`` against a topic.
 
     ``context`` (the paragraph, heading and title around a sentence) adds concept groups.
@@ -179,6 +179,10 @@ def score(topic: Topic, text: str, context: str = "", document: str = "") -> Sco
     it names Albania too, even on a page about Albania. ``document`` (the whole new document)
     lets a penalty with ``unless`` apply when the document never mentions what ``unless`` names
     (an article about HRDs in Azerbaijan, posted on the Tirana office's news list).
+
+    Where the text or its context names a look-alike, the topic's ``require_near_lookalike``
+    applies instead of ``require``; not with ``lookalikes=False`` (a context as wide as a whole
+    page, whose footer may well link to "data protection").
     """
     whole = f"{text} \n {context}" if context else text
     folded, index = _mask(topic, whole)
@@ -212,7 +216,7 @@ def score(topic: Topic, text: str, context: str = "", document: str = "") -> Sco
         if applies:
             total -= penalty.weight
     required = topic.spec.require
-    if topic.spec.require_near_lookalike and "\x00" in folded:  # a look-alike was neutralised
+    if lookalikes and topic.spec.require_near_lookalike and "\x00" in folded:  # a look-alike neutralised
         required = topic.spec.require_near_lookalike
     combination_ok = not required or any(all(g in matched_groups for g in combo) for combo in required)
     relevant = combination_ok and total >= topic.spec.threshold
