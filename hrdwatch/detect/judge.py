@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from hrdwatch.detect.diff import Unit
 from hrdwatch.detect.extract import Block
-from hrdwatch.detect.relevance import Score, Topic, about_elsewhere, holds_near_lookalike, names_lookalike, score
+from hrdwatch.detect.relevance import Score, Topic, about_elsewhere, names_lookalike, score
 from hrdwatch.detect.text import content_words, fold
 
 EXCERPT_LIMIT = 2000
@@ -84,6 +84,7 @@ def _judge_topic(
         elif about_elsewhere(topic, lead):
             document = "\n".join([title, *(b.text for b in blocks)])
     elsewhere: dict[int, bool] = {}
+    near: dict[int, bool] = {}  # the block names a look-alike
     relevant_blocks: int | None = None  # of the document, each judged on its own (when needed)
     titled = False  # the document's title speaks of a protection mechanism
     for unit in fresh:
@@ -95,7 +96,11 @@ def _judge_topic(
             elsewhere[unit.block] = about_elsewhere(topic, block.text)
         if elsewhere[unit.block] or (block.heading and _SEE_ALSO.match(fold(block.heading))):
             continue
-        result = score(topic, unit.text, document=document)
+        # In a paragraph about a look-alike (child protection, the torture-prevention
+        # mechanism…), defenders named in passing do not make it the topic's.
+        if unit.block not in near:
+            near[unit.block] = names_lookalike(topic, block.text)
+        result = score(topic, unit.text, document=document, near_lookalike=near[unit.block])
         own = set(result.groups)
         if not result.relevant:
             # Context may complete a sentence that touches the topic, but not one that is
@@ -109,7 +114,10 @@ def _judge_topic(
             if _CREDIT.match(fold(unit.text)) and content_words(unit.text) <= CREDIT_WORDS:
                 continue  # a credit line, not a statement either
             context = " \n ".join(part for part in (block.text, block.heading, title) if part and part != unit.text)
-            result = score(topic, unit.text, context=context, document=document)
+            near_context = near[unit.block] or any(
+                names_lookalike(topic, part) for part in (block.heading, title) if part
+            )
+            result = score(topic, unit.text, context=context, document=document, near_lookalike=near_context)
             # A sentence that itself speaks of a protection mechanism (a new roundtable on one)
             # without naming whose it is ("a law on a national protection mechanism"): on a
             # page about the topic (two paragraphs relevant on their own) the page says whose;
@@ -125,11 +133,11 @@ def _judge_topic(
                     titled = {"mechanism", "protection"} <= set(score(topic, title).groups)
                 if relevant_blocks >= (2 if mechanism else 1) and (mechanism or titled):
                     page_text = " \n ".join([title, *(b.text for b in blocks)])
-                    result = score(topic, unit.text, context=page_text, lookalikes=False)
+                    # Not the look-alikes of the whole page (its footer may link to "data
+                    # protection"): only its own paragraph's.
+                    result = score(topic, unit.text, context=page_text, near_lookalike=near[unit.block])
             if not result.relevant:
                 continue
-        if not holds_near_lookalike(topic, result, block.text):
-            continue  # a paragraph about a look-alike that names defenders in passing
         relevant.setdefault(unit.block, []).append(result)
         carriers.append(unit.text)
     if not relevant:

@@ -171,7 +171,7 @@ def _groups_in(groups: tuple[_CompiledGroup, ...], folded: str, names: tuple[str
     return any(g.name in names and any(p.search(folded) for _t, p in g.patterns) for g in groups)
 
 
-def score(topic: Topic, text: str, context: str = "", document: str = "", lookalikes: bool = True) -> Score:
+def score(topic: Topic, text: str, context: str = "", document: str = "", near_lookalike: bool | None = None) -> Score:
     """Score ``text`` against a topic.
 
     ``context`` (the paragraph, heading and title around a sentence) adds concept groups.
@@ -180,9 +180,11 @@ def score(topic: Topic, text: str, context: str = "", document: str = "", lookal
     lets a penalty with ``unless`` apply when the document never mentions what ``unless`` names
     (an article about HRDs in Azerbaijan, posted on the Tirana office's news list).
 
-    Where the text or its context names a look-alike, the topic's ``require_near_lookalike``
-    applies instead of ``require``; not with ``lookalikes=False`` (a context as wide as a whole
-    page, whose footer may well link to "data protection").
+    Near a look-alike, the topic's ``require_near_lookalike`` applies instead of ``require``:
+    "the Minister thanked the human rights defenders who helped draft the instruction" in a
+    paragraph about child protection is about the look-alike's instruction. ``near_lookalike``
+    says whether the text is near one (the judge knows its paragraph); by default, whether the
+    text or its context names one.
     """
     whole = f"{text} \n {context}" if context else text
     folded, index = _mask(topic, whole)
@@ -215,8 +217,10 @@ def score(topic: Topic, text: str, context: str = "", document: str = "", lookal
             )
         if applies:
             total -= penalty.weight
+    if near_lookalike is None:
+        near_lookalike = "\x00" in folded  # a look-alike neutralised in the text or its context
     required = topic.spec.require
-    if lookalikes and topic.spec.require_near_lookalike and "\x00" in folded:  # a look-alike neutralised
+    if near_lookalike and topic.spec.require_near_lookalike:
         required = topic.spec.require_near_lookalike
     combination_ok = not required or any(all(g in matched_groups for g in combo) for combo in required)
     relevant = combination_ok and total >= topic.spec.threshold
@@ -238,17 +242,6 @@ def about_elsewhere(topic: Topic, text: str) -> bool:
 def names_lookalike(topic: Topic, text: str) -> bool:
     """Does the text itself name one of the topic's look-alikes (a phrase it excludes)?"""
     return topic.exclude is not None and topic.exclude.search(fold(text)) is not None
-
-
-def holds_near_lookalike(topic: Topic, result: Score, paragraph: str) -> bool:
-    """Does a relevant sentence stay relevant in its paragraph? When the paragraph names a
-    look-alike (child protection, the torture-prevention mechanism…), the sentence must meet
-    the topic's ``require_near_lookalike``: "the Minister thanked the human rights defenders
-    who helped draft the instruction" is about the look-alike's instruction."""
-    strict = topic.spec.require_near_lookalike
-    if not strict or not names_lookalike(topic, paragraph):
-        return True
-    return any(all(name in result.groups for name in combination) for combination in strict)
 
 
 @cache
