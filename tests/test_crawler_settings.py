@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 
+import pytest
 from scrapy.crawler import CrawlerProcess
 
 from hrdwatch.config import CrawlSettings
@@ -40,8 +41,13 @@ def test_preload_imports_what_a_crawl_needs_and_restores_inspect() -> None:
     assert inspect.stack is real
     for module in ("scrapy.core.downloader.handlers.http11", "scrapy.downloadermiddlewares.httpcompression"):
         assert module in sys.modules
-    # The stand-in gives the frames inspect.stack() gives, from the caller outwards.
-    assert [entry[0] for entry in _frames_only()] == [info.frame for info in inspect.stack(0)]
+    # The stand-in gives the frames inspect.stack() gives, from the caller outwards, and
+    # what Scrapy takes from them: the caller's module.
+    assert [entry[0].frame for entry in _frames_only()] == [info.frame for info in inspect.stack(0)]
+    assert inspect.getmodule(_frames_only()[0][0]) is sys.modules[__name__]
+    from scrapy.core.downloader.tls import ScrapyClientTLSOptions  # a deprecated alias made by preload
+
+    assert ScrapyClientTLSOptions.__module__ == "scrapy.core.downloader.tls"
 
 
 def test_the_parts_of_a_crawl_take_each_source_once_as_they_go() -> None:
@@ -83,3 +89,22 @@ def test_the_parts_of_a_crawl_take_each_source_once_as_they_go() -> None:
     for part, sources in taken.items():
         assert claims.taken_by(part) == sorted(sources, key=ids.index)
     assert claims.take(1) is None
+
+
+def test_the_proxy_and_meta_refresh_middlewares_skip_only_work_that_cannot_matter(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from hrdwatch.crawler.middlewares import EnvironmentProxies, may_refresh
+
+    for name in ("http_proxy", "https_proxy", "HTTP_PROXY", "HTTPS_PROXY", "all_proxy", "ALL_PROXY"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("no_proxy", "*")
+    assert EnvironmentProxies().proxies == {}  # no_proxy alone: no proxy to bypass, no check per request
+    monkeypatch.setenv("http_proxy", "http://user:secret@proxy.example:3128")
+    assert set(EnvironmentProxies().proxies) == {"http"}
+
+    head = b'<html><head><META HTTP-EQUIV="Refresh" CONTENT="0; url=/new"></head>'
+    assert may_refresh(head)
+    assert may_refresh(b"<html>" + "é".encode() * 6000 + b'<meta http-equiv="refresh" content="0;url=/x">')
+    assert not may_refresh(b"<html><head><title>Lajme</title></head><body>" + b"x" * 100_000)
+    assert may_refresh('<meta http-equiv="refresh" content="0;url=/x">'.encode("utf-16"))  # not ASCII-compatible

@@ -167,3 +167,19 @@ def test_stopping_a_crawl_split_over_processes_stops_every_part(site: Site, hrdw
     assert query(hrdwatch.db_url, "select count(*) from locks") == [(0,)]
     assert query(hrdwatch.db_url, "select count(*) from crawl_runs where finished_at is null") == [(0,)]
     assert hrdwatch.alerts() == []
+
+
+def test_a_meta_refresh_is_followed(site: Site, hrdwatch: Hrdwatch) -> None:
+    moved = '<meta http-equiv="Refresh" content="0; url=/lajme/2026/faqja">'
+    site["/lajme"] = Resource(f"<html><head>{moved}</head><body><p>Faqja u zhvendos.</p></body></html>".encode())
+    site["/lajme/2026/faqja"] = page(*BASE)
+    hrdwatch.write_config([{"id": "kuvendi", "url": site.url("/lajme")}])
+    hrdwatch.run("crawl")
+    assert any(p == "/lajme/2026/faqja" for _m, p, _h in site.requests)
+
+    new = "Komisioni miratoi projektligjin për mekanizmin e mbrojtjes së mbrojtësve të të drejtave të njeriut."
+    site["/lajme/2026/faqja"] = page(*BASE, new)
+    hrdwatch.run("crawl")
+    [alert] = hrdwatch.alerts()
+    assert new in alert["excerpt"]
+    assert alert["url"] == site.url("/lajme/2026/faqja")
