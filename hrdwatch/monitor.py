@@ -11,13 +11,14 @@ import hashlib
 import logging
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import func, select, tuple_, update
 from sqlalchemy.orm import Session
 
 from hrdwatch.config import Config, SourceConfig
+from hrdwatch.crawler.links import filed_before
 from hrdwatch.crawler.results import (
     Failed,
     Fetched,
@@ -52,6 +53,7 @@ from hrdwatch.detect.diff import (
 from hrdwatch.detect.extract import Block, ExtractionError, FeedEntry, Page, extract_document, extract_feed
 from hrdwatch.detect.judge import Finding, judge
 from hrdwatch.detect.relevance import Topic, compile_topics, score
+from hrdwatch.detect.text import canonical
 from hrdwatch.notifier.outbox import enqueue
 from hrdwatch.storage.blobs import store_blob
 from hrdwatch.storage.db import Database, StorageError, batches, update_by_key
@@ -75,6 +77,10 @@ MAX_DOCUMENT_FAILURES = 5
 UPDATE_BATCH = 100  # unchanged documents whose new validators are written together
 PREFETCH = 200  # page documents read in one query
 SHRUNK_ACCEPT_AFTER = 3
+# A listing's new link filed (in its path: /2019/03/) in a month that ended this long before
+# the listing was first read is an old article come into view (the listing shows more items,
+# or was re-sorted), not news: known, without alerting, like the links of the first crawl.
+OLD_ITEM = timedelta(days=730)
 RECENT_DOCUMENTS = 50  # a new document is compared with the last versions of this many others
 
 
@@ -397,9 +403,12 @@ class Monitor:
             # Bottom up: a listing shows its newest item first, and the newest documents (the
             # highest ids) are the ones read again on later crawls.
             for url, text in reversed(result.new):
-                self._get_or_create_doc(session, result.source_id, url, url, "document", result.baseline).title = (
-                    text or None
-                )
+                old = not result.baseline and filed_before(url, source.url, listing.first_seen_at - OLD_ITEM)
+                if old:
+                    log.info("%s: filed before %s was first read; known, without alerting", url, source.url)
+                self._get_or_create_doc(
+                    session, result.source_id, url, url, "document", result.baseline or old
+                ).title = text or None
             for url, text in reversed(result.overflow):
                 self._get_or_create_doc(session, result.source_id, url, url, "document", True).title = text or None
         if result.overflow and not result.baseline:
@@ -477,7 +486,14 @@ class Monitor:
             assumed = ((not baselined) or (first_fetch and new_baseline), first_fetch and role == "document")
             with self.db.reading() as session:
                 version = self._assess(
-                    session, result.source_id, known.id if known else None, page, units, *assumed, memo=memo
+                    session,
+                    result.source_id,
+                    known.id if known else None,
+                    page,
+                    units,
+                    *assumed,
+                    memo=memo,
+                    title_before=known.title if known else None,
                 )
         with self.db.transaction() as session:
             doc = self._doc_for(session, result, known)
@@ -579,6 +595,7 @@ class Monitor:
         is_baseline: bool,
         new_document: bool,
         memo: UnitMemo | None = None,
+        title_before: str | None = None,
     ) -> Version:
         """What a new version of a document says: its new sentences and the alerts they
         raise. ``session`` is only read from (what the document and its source said before),
@@ -595,6 +612,8 @@ class Monitor:
             previous = units_of([Block(text) for text in before], memo)
         seen = self._seen(session, source_id, units)
         fresh = without_joins(new_units(units, seen, [unit.key for unit in previous]), before)
+        if previous and title_before:  # the page's title, now shown as its heading (a new theme)
+            fresh = [unit for unit in fresh if unit.key != canonical(title_before)]
         current = {unit.key for unit in units}
         left = [unit for unit in previous if unit.key not in current]  # sentences the page lost
         gone = [unit.key for unit in left]

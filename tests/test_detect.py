@@ -474,7 +474,13 @@ def test_a_credit_line_is_not_completed_by_context() -> None:
 
 def test_teasers_under_a_read_also_heading_are_no_news() -> None:
     teaser = "Kuvendi miratoi projektligjin për mekanizmin e mbrojtjes së mbrojtësve të të drejtave të njeriut."
-    for heading, alerts in (("Lexo edhe", False), ("À lire aussi :", False), ("Zhvillimet e fundit", True)):
+    for heading, alerts in (
+        ("Lexo edhe", False),
+        ("À lire aussi :", False),
+        ("Dans la même rubrique", False),
+        ("In this section", False),
+        ("Zhvillimet e fundit", True),
+    ):
         blocks = [Block(heading, "h"), Block(teaser, "p", heading)]
         fresh = [unit for unit in units_of(blocks) if unit.block == 1]
         assert bool(judge(blocks, "Lajme", fresh, {"hrd-mechanism": TOPIC})) is alerts, heading
@@ -774,6 +780,11 @@ def test_an_old_item_published_again_is_old_news() -> None:
     assert republished("Nga arkivi: Tryeza e nivelit të lartë për mbrojtësit (13 prill 2018)")
     assert republished("Republication : notre article de mars 2019 est de nouveau accessible")
     assert not republished("The Republic of Albania published the draft law on 3 May 2027")
+    # A title in an archive series, in French, English and Albanian.
+    assert republished("Archives : l'Albanie adopte une résolution en faveur des défenseur·e·s (mars 2019)")
+    assert republished("Archive: Parliament adopts a resolution on human rights defenders")
+    assert republished("Arkiva: Kuvendi miraton rezolutën për mbrojtësit")
+    assert not republished("The State Archives opened a new reading room in Tirana")
 
 
 def test_an_edit_is_never_a_restatement() -> None:
@@ -1025,3 +1036,24 @@ def test_a_lookalike_in_the_page_footer_does_not_change_how_an_edit_is_judged_wi
     edits = updates(fresh, [unit.key for unit in units_of([Block(before)])])
     title = "Albanie : suivi du mécanisme de protection"
     assert judge(blocks, title, fresh, {"hrd-mechanism": TOPIC}, updates=edits)
+
+
+def test_a_new_document_about_a_lookalike_is_about_it_throughout() -> None:
+    """The torture-prevention mechanism's annual report: its first page names the scheme, and a
+    later paragraph on "the Mechanism" working with organisations that defend human rights is
+    about that mechanism (the same paragraph under a lead that names no look-alike reads as
+    the topic's). A paragraph on the protection of defenders at risk is the topic's anyway."""
+    in_passing = (
+        "Mekanizmi bashkëpunoi me organizatat e shoqërisë civile që mbrojnë të drejtat e njeriut në "
+        "monitorimin e kushteve në burgje."
+    )
+    at_risk = "Raporti kërkon mbrojtjen e mbrojtësve të të drejtave të njeriut në rrezik."
+    mkpt = "AVOKATI I POPULLIT. MEKANIZMI KOMBËTAR PËR PARANDALIMIN E TORTURËS. Raporti vjetor 2025."
+    for lead, paragraph, alerts in (
+        (mkpt, in_passing, False),
+        ("AVOKATI I POPULLIT. Raporti vjetor 2025.", in_passing, True),
+        (mkpt, at_risk, True),
+    ):
+        blocks = [Block(lead), Block("Gjatë vitit u kryen 58 inspektime në institucione."), Block(paragraph)]
+        found = judge(blocks, "Raporti vjetor 2025", units_of(blocks), {"hrd-mechanism": TOPIC}, document_level=True)
+        assert bool(found) is alerts, (lead, paragraph)

@@ -183,3 +183,13 @@ def test_a_meta_refresh_is_followed(site: Site, hrdwatch: Hrdwatch) -> None:
     [alert] = hrdwatch.alerts()
     assert new in alert["excerpt"]
     assert alert["url"] == site.url("/lajme/2026/faqja")
+
+
+def test_the_title_shown_as_a_heading_by_a_new_theme_is_not_new(site: Site, hrdwatch: Hrdwatch) -> None:
+    title = "Avokati i Popullit kërkon krijimin e një mekanizmi për mbrojtjen e mbrojtësve të të drejtave të njeriut"
+    site["/deklarata"] = html(f"<main><p>{BASE[0]}</p><p>{BASE[1]}</p></main>", title=title)
+    hrdwatch.write_config([{"id": "ap", "url": site.url("/deklarata")}])
+    hrdwatch.run("crawl")
+    site["/deklarata"] = html(f"<main><h1>{title}</h1><p>{BASE[0]}</p><p>{BASE[1]}</p></main>", title=title)
+    hrdwatch.run("crawl")
+    assert hrdwatch.alerts() == []

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 
 import pytest
 
@@ -252,3 +253,28 @@ def test_text_that_goes_and_comes_back_is_not_new(site: Site, hrdwatch: Hrdwatch
     site["/p"] = article("P", c, a, b)  # back, reordered
     hrdwatch.run("crawl")
     assert hrdwatch.alerts() == []
+
+
+def test_an_old_article_come_into_view_is_known_without_alerting(site: Site, hrdwatch: Hrdwatch) -> None:
+    """A listing that shows more items per page brings old articles into view: filed under
+    2019 in their paths, they are known without alerting; an article filed this month alerts."""
+    now = datetime.now(UTC)
+    current = f"/news/{now.year}/{now.month:02d}/committee"
+    site["/news"] = listing((current.replace("committee", "budget"), "Budget"))
+    site[current.replace("committee", "budget")] = article("Budget", UNRELATED)
+    hrdwatch.write_config([{"id": "ngo", "url": site.url("/news"), "kind": "listing", "follow": r"/news/\d{4}/"}])
+    hrdwatch.run("crawl")
+
+    site["/news"] = listing(
+        (current, "Committee"),
+        (current.replace("committee", "budget"), "Budget"),
+        ("/news/2019/03/resolution", "Resolution"),
+    )
+    site[current] = article("Committee", RELEVANT)
+    site["/news/2019/03/resolution"] = article(
+        "Resolution",
+        "The Parliament of Albania adopted a resolution asking for a protection mechanism for human rights defenders.",
+    )
+    hrdwatch.run("crawl")
+    assert [alert["url"] for alert in hrdwatch.alerts()] == [site.url(current)]
+    assert site.hits("/news/2019/03/resolution") == 1  # read, and known from now on

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import pytest
 
-from hrdwatch.crawler.links import canonical_url, select_links
+from hrdwatch.crawler.links import canonical_url, filed_before, select_links
 
 
 @pytest.mark.parametrize(
@@ -43,3 +45,17 @@ def test_a_listing_rendered_for_a_new_session_has_the_same_documents() -> None:
         "https://example.al/lajme/1",
         "https://example.al/lajme/2",
     ]
+
+
+def test_a_link_filed_under_an_old_month_or_year_is_filed_before() -> None:
+    moment = datetime(2024, 11, 30, tzinfo=UTC)
+    listing = "https://ngo.example/news/"
+    assert filed_before("https://ngo.example/news/2019/03/resolution-adopted/", listing, moment)
+    assert filed_before("https://ngo.example/news/2024/10/item", listing, moment)
+    assert filed_before("https://ngo.example/wp-content/uploads/2023/report.pdf", listing, moment)
+    assert not filed_before("https://ngo.example/news/2024/11/item", listing, moment)
+    assert not filed_before("https://ngo.example/news/2024/item", listing, moment)  # a year not over yet
+    assert not filed_before("https://ngo.example/lajme/2019-rezoluta-zbatimi", listing, moment)  # a slug, not a folder
+    assert not filed_before("https://ngo.example/news/item?from=/2019/", listing, moment)
+    # A watched archive listing files everything under its own year.
+    assert not filed_before("https://ngo.example/news/2019/item", "https://ngo.example/news/2019/", moment)

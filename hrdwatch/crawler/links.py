@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from datetime import datetime
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 # Query parameters that say who clicked or which session asked, not which document: campaign
@@ -59,3 +60,19 @@ def select_links(
             continue
         chosen[key] = text
     return list(chosen.items())
+
+
+# A date in a link's path, the way CMSs file articles: /2019/, /2019/03/, /2019/03/12/.
+_PATH_DATE = re.compile(r"/((?:19|20)\d\d)/(?:(0[1-9]|1[0-2])/)?")
+
+
+def filed_before(url: str, listing_url: str, moment: datetime) -> bool:
+    """Is the link filed in its path under a year, or a year and month, that ended before
+    ``moment``? Only dates filed as folders of the path count (not "/2019-resolution"), and
+    not when the listing's own path has the same folder (a watched archive listing for 2019
+    files everything under /2019/)."""
+    found = _PATH_DATE.search(urlsplit(url).path)
+    if found is None or found.group(0) in urlsplit(listing_url).path:
+        return False
+    year, month = int(found.group(1)), int(found.group(2) or 12)
+    return (year, month) < (moment.year, moment.month)

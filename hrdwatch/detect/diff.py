@@ -316,7 +316,10 @@ RESTATED_SHARE = 0.7  # of a dated sentence's words that the page had already
 # "Republication", "de nouveau accessible dans nos archives".
 _REPUBLISHED = re.compile(
     r"\b(?:from (?:the|our) archives?|nga arkiv\w*|ne arkiv\w* tone|republish\w*|re publish\w*|republication|"
-    r"republie\w*|ripublik\w*|de nouveau (?:accessible|en ligne)|dans nos archives)\b"
+    r"republie\w*|ripublik\w*|de nouveau (?:accessible|en ligne)|dans nos archives)\b|"
+    # A title in an archive series: "Archives : l'Albanie adopte une résolution (mars 2019)",
+    # "Archive: …", "Arkiva: …" (folded: the colon stays).
+    r"\b(?:archives?|arkiv[ai]?) ?:"
 )
 
 

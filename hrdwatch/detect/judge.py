@@ -27,7 +27,8 @@ CREDIT_WORDS = 7
 _SEE_ALSO = re.compile(
     r"^\W*(?:read (?:also|more)|see also|related(?: articles| news| posts| stories)?|more on this( topic)?|"
     r"lexo (?:edhe|gjithashtu|me shume)|shih (?:edhe|gjithashtu)|te ngjashme|(?:artikuj|lajme) te ngjashem|"
-    r"(?:a )?lire aussi|voir aussi|sur le meme sujet|(?:articles|actualites) (?:lies|liees|similaires))\W*$"
+    r"(?:a )?lire aussi|voir aussi|sur le meme sujet|(?:articles|actualites) (?:lies|liees|similaires)|"
+    r"dans (?:la meme|cette) rubrique|(?:more )?in (?:the same|this) section|ne (?:te njejten|kete) rubrike)\W*$"
 )
 
 
@@ -83,8 +84,11 @@ def _judge_topic(
             document = title
         elif about_elsewhere(topic, lead):
             document = "\n".join([title, *(b.text for b in blocks)])
+    # A new document that names a look-alike in its title or lead (the torture-prevention
+    # mechanism's annual report) is about it throughout: its "mechanism" is that one.
+    about_lookalike = document_level and names_lookalike(topic, "\n".join([title, *(b.text for b in blocks[:2])]))
     elsewhere: dict[int, bool] = {}
-    near: dict[int, bool] = {}  # the block names a look-alike
+    near: dict[int, bool] = {}  # the block names a look-alike (or the document is about one)
     relevant_blocks: int | None = None  # of the document, each judged on its own (when needed)
     titled = False  # the document's title speaks of a protection mechanism
     for unit in fresh:
@@ -99,7 +103,7 @@ def _judge_topic(
         # In a paragraph about a look-alike (child protection, the torture-prevention
         # mechanism…), defenders named in passing do not make it the topic's.
         if unit.block not in near:
-            near[unit.block] = names_lookalike(topic, block.text)
+            near[unit.block] = about_lookalike or names_lookalike(topic, block.text)
         result = score(topic, unit.text, document=document, near_lookalike=near[unit.block])
         own = set(result.groups)
         if not result.relevant:
