@@ -41,6 +41,7 @@ from hrdwatch.detect.diff import (
     encode_prints,
     fault,
     new_units,
+    recut,
     republished,
     restatements,
     shape,
@@ -506,7 +507,7 @@ class Monitor:
             doc.etag = result.headers.get("etag")
             doc.last_modified = result.headers.get("last-modified")
             doc.body_hash = body_hash
-            doc.title = page.title or doc.title
+            title_before, doc.title = doc.title, page.title or doc.title
             if digest == doc.content_hash:  # a shrunken version accepted, with the same sentences
                 doc.fetched_at = now
                 self.summary.count(result.source_id, "unchanged")
@@ -516,7 +517,9 @@ class Monitor:
             new_document = first_fetch and role == "document"
             if version is None or version.assumed != (is_baseline, new_document):
                 # A shrunken page accepted, or the document stored meanwhile by another process.
-                version = self._assess(session, result.source_id, doc.id, page, units, is_baseline, new_document, memo)
+                version = self._assess(
+                    session, result.source_id, doc.id, page, units, is_baseline, new_document, memo, title_before
+                )
             self._store_version(session, doc, result, page, units, digest, version)
 
     def _known(self, source_id: str, key: str) -> Document | None:
@@ -603,12 +606,7 @@ class Monitor:
         previous: list[Unit] = []
         before: list[str] = []  # the previous version's blocks
         if not is_baseline and not new_document and doc_id is not None:
-            before = (
-                session.execute(
-                    select(Snapshot.blocks).where(Snapshot.document_id == doc_id).order_by(Snapshot.id.desc()).limit(1)
-                ).scalar_one_or_none()
-                or []
-            )
+            before = _last_blocks(session, doc_id)
             previous = units_of([Block(text) for text in before], memo)
         seen = self._seen(session, source_id, units)
         fresh = without_joins(new_units(units, seen, [unit.key for unit in previous]), before)
@@ -707,6 +705,20 @@ class Monitor:
         session.add(change)
         session.flush()
         self._alerts(session, change, doc, version.findings)
+
+    def _recut(self, session: Session, source_id: str, doc_id: int, entry: FeedEntry) -> bool:
+        """Does the feed show more, or less, of an entry already read on a topic (its last
+        version is, or an earlier one raised an alert)? Its cut moved ("… [...]"): the rest of
+        an article already read as news is not news. An entry whose cut stopped before it
+        reached the topic is judged as it stands."""
+        before = _last_blocks(session, doc_id)
+        if not recut(before, [block.text for block in entry.blocks]):
+            return False
+        blocks = [Block(text) for text in before]
+        if judge(blocks, entry.title, units_of(blocks), self.topics[source_id], document_level=True):
+            return True
+        alerted = select(Alert.id).join(Change, Alert.change_id == Change.id).where(Change.document_id == doc_id)
+        return session.execute(alerted.limit(1)).first() is not None
 
     def _said_elsewhere(self, session: Session, source_id: str, doc_id: int | None) -> list[Unit]:
         """The sentences of the source's other documents (their last versions; the
@@ -835,4 +847,12 @@ class Monitor:
             result.source_id, "document", entry.key, entry.url or result.url, result.status, result.headers, result.body
         )
         version = self._assess(session, result.source_id, doc.id, page, units, baseline, new)
+        if version.findings and not new and self._recut(session, result.source_id, doc.id, entry):
+            version.findings = []  # the feed shows more, or less, of an entry it showed on the topic
         self._store_version(session, doc, fake, page, units, digest, version)
+
+
+def _last_blocks(session: Session, doc_id: int) -> list[str]:
+    """The blocks of a document's last stored version (none yet: empty)."""
+    query = select(Snapshot.blocks).where(Snapshot.document_id == doc_id).order_by(Snapshot.id.desc()).limit(1)
+    return session.execute(query).scalar_one_or_none() or []

@@ -10,6 +10,7 @@ from hrdwatch.detect.diff import (
     content_hash,
     fault,
     new_units,
+    recut,
     redirected_home,
     republished,
     restatements,
@@ -1057,3 +1058,36 @@ def test_a_new_document_about_a_lookalike_is_about_it_throughout() -> None:
         blocks = [Block(lead), Block("Gjatë vitit u kryen 58 inspektime në institucione."), Block(paragraph)]
         found = judge(blocks, "Raporti vjetor 2025", units_of(blocks), {"hrd-mechanism": TOPIC}, document_level=True)
         assert bool(found) is alerts, (lead, paragraph)
+
+
+def test_a_working_group_is_named_in_every_albanian_form() -> None:
+    title = "Ngrihet grupi i punës për mekanizmin e mbrojtjes së mbrojtësve të të drejtave të njeriut"
+    for sentence in (
+        "Mbledhja e parë e grupit të punës u shty për 19 nëntor 2026.",
+        "Grupi i punës u mblodh për herë të dytë më 3 dhjetor 2026.",
+        "Ministria caktoi përfaqësuesin e saj në grupin e punës më 5 dhjetor 2026.",
+        "Grupi i punes u mblodh per here te dyte me 3 dhjetor 2026.",
+    ):
+        assert "mechanism" in score(TOPIC, sentence).groups, sentence
+        assert score(TOPIC, sentence, context=title).relevant, sentence
+
+
+def test_a_text_cut_at_another_point_is_a_recut() -> None:
+    title = "Avokati i Popullit kërkon mekanizmin"
+    short = [title, "Avokati i Popullit i kërkoi sot Kuvendit të ngrejë mekanizmin e mbrojtjes për […]"]
+    longer = [
+        title,
+        "Avokati i Popullit i kërkoi sot Kuvendit të ngrejë mekanizmin e mbrojtjes për mbrojtësit, më 2019 [...]",
+    ]
+    assert recut(short, longer) and recut(longer, short)
+    assert recut(
+        [title, "The Committee will examine the draft law…"],
+        [title, "The Committee will examine the draft law on 5 May."],
+    )
+    # Not cut before: text added at the end is an edit. Text put at the head is an update.
+    assert not recut(
+        [title, "The Committee examined the draft law."],
+        [title, "The Committee examined the draft law. It was adopted."],
+    )
+    assert not recut(short, [title, "UPDATE: adopted. " + short[1][:-4]])
+    assert not recut([], short)

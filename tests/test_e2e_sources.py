@@ -172,6 +172,23 @@ def test_feed_new_entries(site: Site, hrdwatch: Hrdwatch) -> None:
     assert len(alerts) == 2
     assert alerts[1]["url"] == site.url("/e/c") and alerts[1]["excerpt"] == added
 
+    # The feed cuts an entry's summary ("[…]") and moves the cut. Before the cut reached the
+    # topic, the text it uncovers is judged as it stands; after, the rest of an article
+    # already read as news, shown longer or shorter, is no news.
+    statement = (
+        "The Ombudsperson asked Parliament to set up the protection mechanism for human rights defenders, "
+        "recalling the resolution of 3 March 2019 and the roundtable held in the Assembly in April 2018."
+    )
+
+    def cut_at(length: int) -> Resource:
+        summary = statement if length >= len(statement) else f"{statement[:length]} […]"
+        return feed(("d", "Statement", summary), ("a", "Old", "Old news about roads."))
+
+    for length, alerts_after in ((70, 2), (110, 3), (170, 3), (90, 3), (len(statement), 3)):
+        site["/feed"] = cut_at(length)
+        hrdwatch.run("crawl")
+        assert len(hrdwatch.alerts()) == alerts_after, length
+
 
 def test_fault_keeps_baseline_and_recovery_is_not_an_alert(site: Site, hrdwatch: Hrdwatch) -> None:
     text = [

@@ -57,11 +57,11 @@ def scrapy_settings(crawl: CrawlSettings, log_level: str = "WARNING") -> dict[st
         "DOWNLOAD_HANDLERS": {"file": None, "ftp": None, "s3": None, "data": None},
         # Scrapy's downloader middlewares, with robots.txt kept between crawls, the address
         # guard, and the proxy and meta-refresh middlewares without their needless work on
-        # every page (hrdwatch.crawler.middlewares). Left out: cookies (a watch keeps no session; the module would import
-        # tldextract for nothing), the HTTP cache (hrdwatch keeps its own validators), and
-        # three that have nothing to do here: offsite filtering (the spider sets no
-        # allowed_domains; listings filter their links themselves), HTTP auth (no credentials)
-        # and download statistics. Listed here because a middleware disabled with None is still
+        # every page (hrdwatch.crawler.middlewares). Left out: cookies (a watch keeps no
+        # session; the module would import tldextract for nothing), the HTTP cache (hrdwatch
+        # keeps its own validators), and three that have nothing to do here: offsite filtering
+        # (the spider sets no allowed_domains; listings filter their links themselves), HTTP
+        # auth (no credentials) and download statistics. Listed here because a middleware disabled with None is still
         # imported, and each one listed costs every request a call.
         "DOWNLOADER_MIDDLEWARES_BASE": {
             "hrdwatch.crawler.robots.CachedRobotsTxt": 100,

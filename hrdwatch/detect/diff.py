@@ -323,6 +323,32 @@ _REPUBLISHED = re.compile(
 )
 
 
+_WORDS = re.compile(r"\w+")
+# How a feed or a teaser says that its text is cut: "…", "...", "[…]", "[...]", "(…)".
+_CUT = re.compile(r"(?:\s*[\[(]?\s*(?:…|\.{3})\s*[\])]?)\s*$")
+
+
+def recut(before: Sequence[str], after: Sequence[str]) -> bool:
+    """Is one of these texts the other cut at another point? A feed that now shows more (or
+    less) of each entry ("… [...]" instead of "…") shows the articles it showed before, not
+    news: the shorter text ends in a cut mark, and the longer one starts with it. An update
+    put at the head of an article, or text that replaces what was there, is no re-cut."""
+    if not before or not after:
+        return False
+    short, long = (before, after) if len(" ".join(before)) <= len(" ".join(after)) else (after, before)
+    if _CUT.search(short[-1]) is None:
+        return False
+    shown = _plain(" ".join([*short[:-1], _CUT.sub("", short[-1])]))
+    whole = _plain(" ".join(long))
+    return bool(shown) and len(whole) > len(shown) and whole.startswith(shown)
+
+
+def _plain(text: str) -> str:
+    """Folded words and numbers, one space apart (not :func:`canonical`, which masks a
+    sentence's dates by what the sentence says)."""
+    return " ".join(_WORDS.findall(fold(text)))
+
+
 UPDATE_SHARE = 0.6  # of a fresh sentence's longer words that one sentence which left had
 
 
