@@ -44,6 +44,7 @@ from hrdwatch.detect.diff import (
     recut,
     republished,
     restatements,
+    retrospective,
     shape,
     shapes,
     units_of,
@@ -635,6 +636,8 @@ class Monitor:
             restated = {unit.fingerprint for unit in fresh}  # "From the archive: …", all of it
         else:  # the other documents are read only when they can matter
             restated = restatements(fresh, self._said_elsewhere(session, source_id, doc_id), edits)
+        # A recap, a background box, an anniversary piece: the past told again.
+        restated |= retrospective(fresh, page.blocks, page.title if new_document else "", self.clock())
         version.findings = judge(
             list(page.blocks),
             page.title,

@@ -14,6 +14,7 @@ from hrdwatch.detect.diff import (
     redirected_home,
     republished,
     restatements,
+    retrospective,
     same_information,
     shape,
     units_of,
@@ -480,6 +481,7 @@ def test_teasers_under_a_read_also_heading_are_no_news() -> None:
         ("À lire aussi :", False),
         ("Dans la même rubrique", False),
         ("In this section", False),
+        ("Pour aller plus loin", False),
         ("Zhvillimet e fundit", True),
     ):
         blocks = [Block(heading, "h"), Block(teaser, "p", heading)]
@@ -1091,3 +1093,58 @@ def test_a_text_cut_at_another_point_is_a_recut() -> None:
     )
     assert not recut(short, [title, "UPDATE: adopted. " + short[1][:-4]])
     assert not recut([], short)
+
+
+def test_a_retrospective_tells_the_past_again() -> None:
+    """A recap, a background box, an anniversary piece: its sentences with no word of now and
+    no recent date are old news; a step it reports with its recent date is not."""
+    from datetime import UTC, datetime
+
+    now = datetime(2026, 11, 30, tzinfo=UTC)
+    blocks = [
+        Block("Background: the debate began at a roundtable in Parliament on 13 April 2018."),
+        Block(
+            "There is still no protection mechanism for defenders. On 27 November 2026 the working group handed over its draft."
+        ),
+        Block("Kujtesë: Kuvendi miratoi rezolutën më 3 mars 2019. Asnjë mekanizëm nuk është ngritur deri më sot."),
+        Block("On 3 March 2019 Parliament adopted the resolution."),
+    ]
+    units = units_of(blocks)
+    old = retrospective(units, blocks, "", now)
+    assert {unit.text for unit in units if unit.fingerprint in old} == {
+        "Background: the debate began at a roundtable in Parliament on 13 April 2018.",
+        "Kujtesë: Kuvendi miratoi rezolutën më 3 mars 2019.",
+        "Asnjë mekanizëm nuk është ngritur deri më sot.",  # "to date": no news of today
+    }
+    # A document that presents itself as one ("Eight years ago: …") is one throughout, but
+    # for what it dates this year or last.
+    whole = retrospective(units, blocks, "Eight years ago: the Tirana roundtable", now)
+    assert {unit.text for unit in units if unit.fingerprint not in whole} == {
+        "On 27 November 2026 the working group handed over its draft."
+    }
+
+
+def test_a_doubled_word_removed_is_a_typo_fixed() -> None:
+    before = canonical("Parliament adopted the the resolution, after the Committee on Legal Isues approved the draft.")
+    after = canonical("Parliament adopted the resolution, after the Committee on Legal Issues approved the draft.")
+    assert same_information(before, after) and same_information(after, before)
+    assert not same_information(canonical("The Committee did not adopt it."), canonical("The Committee did adopt it."))
+
+
+def test_a_dated_step_added_to_a_paragraph_of_a_page_about_the_topic_is_news() -> None:
+    """On a page about the topic, a dated step of the work (a working group, a draft law)
+    added to a paragraph the page had is news even when it does not name the defenders."""
+    base = [
+        Block("Albania has no protection mechanism for human rights defenders yet, the report says."),
+        Block("The Ombudsperson called for a law on the protection of human rights defenders at risk."),
+        Block("In April 2026 the Committee set up a working group to draft a law on the mechanism."),
+    ]
+    added = "On 27 November 2026 the working group handed the Committee the first draft of the law."
+    blocks = [*base[:2], Block(f"{base[2].text} {added}")]
+    units = units_of(blocks)
+    fresh = [unit for unit in units if unit.text == added]
+    assert judge(blocks, "Blog of defenders", fresh, {"hrd-mechanism": TOPIC}, kept={0, 1, 2})
+    assert not judge(blocks, "Blog of defenders", fresh, {"hrd-mechanism": TOPIC})  # a paragraph of its own
+    # The same sentence as a paragraph of its own on a page that is not about the topic is not.
+    other = [Block("The Ministry opened a new road in the north."), Block(added)]
+    assert not judge(other, "News", units_of(other)[1:], {"hrd-mechanism": TOPIC})

@@ -12,6 +12,7 @@ import re
 import struct
 from collections.abc import Container, Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from difflib import SequenceMatcher
 from functools import lru_cache
 from itertools import pairwise
@@ -249,8 +250,18 @@ def same_information(key: str, other: str) -> bool:
         if len(left) == len(right) and all(_typo(a, b) for a, b in zip(left, right, strict=True)):
             typos += len(left)
             continue
+        if _doubled(words, i1, i2) or _doubled(others, j1, j2):  # "the the" → "the", a typo too
+            typos += 1
+            continue
         return False
     return typos <= 2
+
+
+def _doubled(words: Sequence[str], start: int, end: int) -> bool:
+    """Is words[start:end] (only on one side of a difference) one word that repeats its neighbour?"""
+    return end - start == 1 and (
+        (start > 0 and words[start - 1] == words[start]) or (end < len(words) and words[end] == words[start])
+    )
 
 
 # What a sentence says beyond its longer words: its numbers and dates, counts and ranks
@@ -372,6 +383,44 @@ def updates(fresh: Sequence[Unit], gone: Sequence[str]) -> set[int]:
 def republished(text: str) -> bool:
     """Does a title or sentence present an old item published again (from the archive)?"""
     return _REPUBLISHED.search(fold(text)) is not None
+
+
+# What a retrospective says of itself, at the head of its paragraph, its section or its
+# document: "In short:", "Background", "Looking back", "Eight years ago", "Kujtesë:",
+# "Shpjegues:", "Në përmbledhje", "Il y a huit ans", "Pour rappel", "Repères". (Folded.)
+_RETROSPECTIVE = re.compile(
+    r"^\W*(?:in short|in brief|in a nutshell|background|looking back|recap|reminder|explainer|at a glance|"
+    r"key facts|(?:\w+ )?years? (?:ago|on)|(?:\w+ )?anniversary|"
+    r"ne permbledhje|shkurtimisht|sfondi|kujtese|shpjegues\w*|perkujtim\w*|pervjetor\w*|(?:\w+ )?vjet me pare|"
+    r"en bref|en resume|pour rappel|rappel|contexte|il y a \w+ ans|retour sur|(?:\w+ )?anniversaire|decryptage|"
+    r"reperes)\b"
+)
+
+
+def retrospective(fresh: Sequence[Unit], blocks: Sequence[Block], title: str, now: datetime) -> set[int]:
+    """Fingerprints of the fresh sentences of a retrospective that tell only the past: in a
+    paragraph or section that presents itself as one ("In short:", "Eight years ago", "Pour
+    rappel"), or in a document whose title does ("Il y a huit ans : la table ronde…"), the
+    sentences with no word of now and no date of this year or the last. A recap, a
+    background box or an anniversary piece repeats what was; a step it reports with its
+    recent date is still news."""
+    whole = _RETROSPECTIVE.match(fold(title)) is not None
+    found: set[int] = set()
+    for unit in fresh:
+        block = blocks[unit.block]
+        if not (whole or any(_RETROSPECTIVE.match(fold(text)) for text in (block.text, block.heading) if text)):
+            continue
+        years = [int(date[:4]) for date in _dates_of(same_dates(unit.key))]
+        now_words = set(re.findall(r"\w+", _TO_DATE.sub(" ", fold(unit.text))))  # "to date" is no news
+        if _NOW.isdisjoint(now_words) and all(year < now.year - 1 for year in years):
+            found.add(unit.fingerprint)
+    return found
+
+
+# "Until today", "to date": how a retrospective says that nothing followed, not news of today.
+_TO_DATE = re.compile(
+    r"\b(?:deri (?:me|ne) sot|deri tani|until today|up to (?:today|now)|until now|jusqu ?a (?:aujourd ?hui|present|maintenant))\b"
+)
 
 
 def _dates_of(key: str) -> list[str]:

@@ -28,7 +28,8 @@ _SEE_ALSO = re.compile(
     r"^\W*(?:read (?:also|more)|see also|related(?: articles| news| posts| stories)?|more on this( topic)?|"
     r"lexo (?:edhe|gjithashtu|me shume)|shih (?:edhe|gjithashtu)|te ngjashme|(?:artikuj|lajme) te ngjashem|"
     r"(?:a )?lire aussi|voir aussi|sur le meme sujet|(?:articles|actualites) (?:lies|liees|similaires)|"
-    r"dans (?:la meme|cette) rubrique|(?:more )?in (?:the same|this) section|ne (?:te njejten|kete) rubrike)\W*$"
+    r"dans (?:la meme|cette) rubrique|(?:more )?in (?:the same|this) section|ne (?:te njejten|kete) rubrike|"
+    r"pour aller plus loin|further reading|to (?:learn|read) more|per te (?:mesuar|lexuar) me shume)\W*$"
 )
 
 
@@ -129,13 +130,19 @@ def _judge_topic(
             # So may an edit that brings a dated statement of a page dedicated to the mechanism
             # up to date (its title speaks of a protection mechanism, and a paragraph of it is
             # about the topic): "The working group met on 18 June" under "Next steps".
+            # And so may a dated step of the work on one (a working group, a draft law) added
+            # to a paragraph the page had, on a page about the topic: "On 27 November the
+            # working group handed the Committee the first draft" after the paragraph that
+            # told of the working group.
             mechanism = {"mechanism", "protection"} <= own
-            edit = unit.fingerprint in updates and _FACT.search(unit.text) is not None
-            if not result.relevant and not document_level and (mechanism or edit):
+            dated = _FACT.search(unit.text) is not None
+            edit = unit.fingerprint in updates and dated
+            step = dated and "mechanism" in own and unit.block in kept
+            if not result.relevant and not document_level and (mechanism or edit or step):
                 if relevant_blocks is None:
                     relevant_blocks = sum(1 for b in blocks if score(topic, b.text).relevant)
                     titled = {"mechanism", "protection"} <= set(score(topic, title).groups)
-                if relevant_blocks >= (2 if mechanism else 1) and (mechanism or titled):
+                if relevant_blocks >= (2 if mechanism or step else 1) and (mechanism or step or titled):
                     page_text = " \n ".join([title, *(b.text for b in blocks)])
                     # Not the look-alikes of the whole page (its footer may link to "data
                     # protection"): only its own paragraph's.
