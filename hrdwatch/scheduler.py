@@ -172,8 +172,9 @@ class Service:
                 if self.stopping.is_set():
                     return
                 batch = self._take_batch()
-                # Another batch under way, or more due for another dispatcher: the CPUs are shared.
-                shared = bool(self._ready()) or len(self.in_flight) > 0
+                # Other crawls under way or due, of 40 sources or more (as many as a crawl needs
+                # to spread over the CPUs, hrdwatch.cli._parts): the CPUs are shared.
+                shared = len(self._ready()) + len(self.in_flight) >= 40
                 self.in_flight.update(batch)
             try:
                 if batch:

@@ -1108,6 +1108,7 @@ def test_a_retrospective_tells_the_past_again() -> None:
         ),
         Block("Kujtesë: Kuvendi miratoi rezolutën më 3 mars 2019. Asnjë mekanizëm nuk është ngritur deri më sot."),
         Block("On 3 March 2019 Parliament adopted the resolution."),
+        Block("Rappel : la consultation sur le projet de loi se termine le 15 décembre."),
     ]
     units = units_of(blocks)
     old = retrospective(units, blocks, "", now)
@@ -1120,7 +1121,8 @@ def test_a_retrospective_tells_the_past_again() -> None:
     # for what it dates this year or last.
     whole = retrospective(units, blocks, "Eight years ago: the Tirana roundtable", now)
     assert {unit.text for unit in units if unit.fingerprint not in whole} == {
-        "On 27 November 2026 the working group handed over its draft."
+        "On 27 November 2026 the working group handed over its draft.",
+        "Rappel : la consultation sur le projet de loi se termine le 15 décembre.",  # no year: upcoming
     }
 
 

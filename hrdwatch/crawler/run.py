@@ -61,8 +61,8 @@ def scrapy_settings(crawl: CrawlSettings, log_level: str = "WARNING") -> dict[st
         # session; the module would import tldextract for nothing), the HTTP cache (hrdwatch
         # keeps its own validators), and three that have nothing to do here: offsite filtering
         # (the spider sets no allowed_domains; listings filter their links themselves), HTTP
-        # auth (no credentials) and download statistics. Listed here because a middleware disabled with None is still
-        # imported, and each one listed costs every request a call.
+        # auth (no credentials) and download statistics. Listed here because a middleware
+        # disabled with None is still imported, and each one listed costs every request a call.
         "DOWNLOADER_MIDDLEWARES_BASE": {
             "hrdwatch.crawler.robots.CachedRobotsTxt": 100,
             "scrapy.downloadermiddlewares.downloadtimeout.DownloadTimeoutMiddleware": 350,

@@ -401,18 +401,20 @@ def retrospective(fresh: Sequence[Unit], blocks: Sequence[Block], title: str, no
     """Fingerprints of the fresh sentences of a retrospective that tell only the past: in a
     paragraph or section that presents itself as one ("In short:", "Eight years ago", "Pour
     rappel"), or in a document whose title does ("Il y a huit ans : la table ronde…"), the
-    sentences with no word of now and no date of this year or the last. A recap, a
-    background box or an anniversary piece repeats what was; a step it reports with its
-    recent date is still news."""
+    sentences with no word of now, no date of this year or the last, no date without its year
+    and no other figure. A recap, a background box or an anniversary piece repeats what was;
+    a step it reports with its recent date is still news."""
     whole = _RETROSPECTIVE.match(fold(title)) is not None
     found: set[int] = set()
     for unit in fresh:
         block = blocks[unit.block]
         if not (whole or any(_RETROSPECTIVE.match(fold(text)) for text in (block.text, block.heading) if text)):
             continue
-        years = [int(date[:4]) for date in _dates_of(same_dates(unit.key))]
-        now_words = set(re.findall(r"\w+", _TO_DATE.sub(" ", fold(unit.text))))  # "to date" is no news
-        if _NOW.isdisjoint(now_words) and all(year < now.year - 1 for year in years):
+        key = same_dates(unit.key)
+        years = [int(date[:4]) for date in _dates_of(key)]
+        if any(year >= now.year - 1 for year in years) or _NUMBER_TOKEN.search(_DATE_TOKEN.sub(" ", key)):
+            continue  # a recent date, a date without its year ("closes on 15 December"), a figure
+        if _NOW.isdisjoint(re.findall(r"\w+", _TO_DATE.sub(" ", fold(unit.text)))):  # "to date" is no news
             found.add(unit.fingerprint)
     return found
 
