@@ -150,14 +150,8 @@ class JsonFormatter(logging.Formatter):
 @main.command()
 @click.argument("source_ids", nargs=-1)
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as one JSON object.")
-@click.option(
-    "--processes",
-    type=click.IntRange(min=1),
-    default=None,
-    help="Crawl on at most this many processes (default: crawl.processes, else one per CPU).",
-)
 @click.pass_obj
-def crawl(obj: Context, source_ids: tuple[str, ...], as_json: bool, processes: int | None) -> None:
+def crawl(obj: Context, source_ids: tuple[str, ...], as_json: bool) -> None:
     """Re-crawl now all sources, or the named ones, and store what is new."""
     from hrdwatch.monitor import sync_sources
     from hrdwatch.storage.locks import acquire_many, holder_id, release
@@ -181,7 +175,7 @@ def crawl(obj: Context, source_ids: tuple[str, ...], as_json: bool, processes: i
     skipped = [source.id for source in chosen if source.id not in got]
     summary: CrawlSummary | None
     try:
-        parts = min(_parts(config.crawl.processes, len(locked)), processes or len(locked) or 1)
+        parts = _parts(config.crawl.processes, len(locked))
         if not locked:
             summary = None
         elif parts > 1:

@@ -172,13 +172,10 @@ class Service:
                 if self.stopping.is_set():
                     return
                 batch = self._take_batch()
-                # Other crawls under way or due, of 40 sources or more (as many as a crawl needs
-                # to spread over the CPUs, hrdwatch.cli._parts): the CPUs are shared.
-                shared = len(self._ready()) + len(self.in_flight) >= 40
                 self.in_flight.update(batch)
             try:
                 if batch:
-                    self._crawl_batch(batch, shared)
+                    self._crawl_batch(batch)
             except Exception:
                 log.exception("crawl of %s failed", ", ".join(batch))
                 self.counters.job_errors += 1
@@ -203,18 +200,9 @@ class Service:
             self._all_queued = False
         return batch
 
-    def crawl_args(self, batch: list[str], shared: bool = False) -> list[str]:
-        """The command line of a batch's crawl process. A crawl spreads itself over the CPUs;
-        when batches run side by side (more sources due than one batch takes), each gets its
-        share of them, not all: two crawls of 1,000 sources on two CPUs with two processes
-        each took 18% more CPU than one crawl of 2,000 (benchmark, N = 2,000)."""
-        share = max(1, (os.cpu_count() or 1) // self.config.run.max_parallel)
-        cap = ["--processes", str(share)] if shared and self.config.run.max_parallel > 1 else []
-        return [*self._config_args(), *self.log_args, "crawl", "--json", *cap, *batch]
-
-    def _crawl_batch(self, batch: list[str], shared: bool = False) -> None:
+    def _crawl_batch(self, batch: list[str]) -> None:
         started = time.monotonic()
-        args = self.crawl_args(batch, shared)
+        args = [*self._config_args(), *self.log_args, "crawl", "--json", *batch]
         with self._lock:  # stop() sets `stopping` before it looks at the children
             if self.stopping.is_set():
                 return

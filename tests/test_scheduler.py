@@ -212,17 +212,3 @@ def test_sigusr1_crawls_now_in_a_process_forked_warm(site: Site, hrdwatch: Hrdwa
         assert "prefork server ended" in err
     assert "Traceback" not in err
     consistent(hrdwatch.db_url)
-
-
-def test_batches_crawled_side_by_side_share_the_cpus(tmp_path: Path) -> None:
-    from hrdwatch.config import parse_config
-    from hrdwatch.scheduler import Service
-    from hrdwatch.storage.db import Database
-
-    config = parse_config({"database": f"sqlite:///{tmp_path}/db.sqlite", "run": {"max_parallel": 2}, "sources": []})
-    service = Service(None, config, Database(config.database), deliver=lambda _config: None)
-    alone = service.crawl_args(["a", "b"])
-    assert "--processes" not in alone and alone[-3:] == ["--json", "a", "b"]
-    shared = service.crawl_args(["a", "b"], shared=True)
-    assert shared[shared.index("--processes") + 1] == str(max(1, (os.cpu_count() or 1) // 2))
-    assert shared[-2:] == ["a", "b"]
