@@ -94,6 +94,7 @@ class Version:
     seen: set[int]  # the fingerprints of its sentences that the source had seen before
     fresh: list[Unit]  # its new sentences
     left: list[Unit]  # the previous version's sentences it no longer has
+    before: list[str] = field(default_factory=list)  # the previous version's blocks
     numbers_only: bool = False  # only numbers moved: nothing worth a snapshot
     findings: list[Finding] = field(default_factory=list)  # the alerts its new sentences raise
 
@@ -612,14 +613,15 @@ class Monitor:
         seen = self._seen(session, source_id, units)
         fresh = without_joins(new_units(units, seen, [unit.key for unit in previous]), before)
         if previous and title_before:  # the page's title, now shown as its heading (a new theme)
-            fresh = [unit for unit in fresh if unit.key != canonical(title_before)]
+            shown = canonical(title_before)
+            fresh = [unit for unit in fresh if unit.key != shown]
         current = {unit.key for unit in units}
         left = [unit for unit in previous if unit.key not in current]  # sentences the page lost
         gone = [unit.key for unit in left]
         if previous and fresh:
             fresh = self._without_number_noise(fresh, previous, source_id)
             fresh = without_rewordings(fresh, gone)
-        version = Version((is_baseline, new_document), seen, fresh, left)
+        version = Version((is_baseline, new_document), seen, fresh, left, before)
         if is_baseline or not fresh:
             # Only numbers moved (dates, counters in page chrome): nothing worth a snapshot.
             version.numbers_only = not is_baseline and shapes(units) == shapes(previous)
@@ -709,12 +711,11 @@ class Monitor:
         session.flush()
         self._alerts(session, change, doc, version.findings)
 
-    def _recut(self, session: Session, source_id: str, doc_id: int, entry: FeedEntry) -> bool:
+    def _recut(self, session: Session, source_id: str, doc_id: int, entry: FeedEntry, before: list[str]) -> bool:
         """Does the feed show more, or less, of an entry already read on a topic (its last
-        version is, or an earlier one raised an alert)? Its cut moved ("… [...]"): the rest of
-        an article already read as news is not news. An entry whose cut stopped before it
-        reached the topic is judged as it stands."""
-        before = _last_blocks(session, doc_id)
+        version, ``before``, is, or an earlier one raised an alert)? Its cut moved ("… [...]"):
+        the rest of an article already read as news is not news. An entry whose cut stopped
+        before it reached the topic is judged as it stands."""
         if not recut(before, [block.text for block in entry.blocks]):
             return False
         blocks = [Block(text) for text in before]
@@ -850,7 +851,7 @@ class Monitor:
             result.source_id, "document", entry.key, entry.url or result.url, result.status, result.headers, result.body
         )
         version = self._assess(session, result.source_id, doc.id, page, units, baseline, new)
-        if version.findings and not new and self._recut(session, result.source_id, doc.id, entry):
+        if version.findings and not new and self._recut(session, result.source_id, doc.id, entry, version.before):
             version.findings = []  # the feed shows more, or less, of an entry it showed on the topic
         self._store_version(session, doc, fake, page, units, digest, version)
 

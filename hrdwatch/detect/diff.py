@@ -414,7 +414,7 @@ def retrospective(fresh: Sequence[Unit], blocks: Sequence[Block], title: str, no
         years = [int(date[:4]) for date in _dates_of(key)]
         if any(year >= now.year - 1 for year in years) or _NUMBER_TOKEN.search(_DATE_TOKEN.sub(" ", key)):
             continue  # a recent date, a date without its year ("closes on 15 December"), a figure
-        if _NOW.isdisjoint(re.findall(r"\w+", _TO_DATE.sub(" ", fold(unit.text)))):  # "to date" is no news
+        if _NOW.isdisjoint(_WORDS.findall(_TO_DATE.sub(" ", fold(unit.text)))):  # "to date" is no news
             found.add(unit.fingerprint)
     return found
 
@@ -444,7 +444,7 @@ def _facts_known(key: str, dates: Sequence[str], old_dates: set[str], old_number
 def _says_now(unit: Unit) -> bool:
     """Does the sentence speak of now ("today", "sot", "update")? Read in its text: the
     canonical form masks the words of a relative date."""
-    return not _NOW.isdisjoint(re.findall(r"\w+", fold(unit.text)))
+    return not _NOW.isdisjoint(_WORDS.findall(fold(unit.text)))
 
 
 def restatements(
